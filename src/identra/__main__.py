@@ -1,0 +1,3 @@
+from identra.cli.main import app
+
+app()

@@ -1,0 +1,63 @@
+"""``create_app(settings)``: the ASGI application with its routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from identra import __version__
+from identra.bootstrap import bootstrap
+from identra.clock import Clock
+from identra.management import problems
+from identra.management.api import api_router
+from identra.services import Services, build_services
+from identra.settings import Settings
+from identra.storage.migrate import upgrade_async
+from identra.web import health, oauth
+from identra.web.middleware import EdgeMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    services = build_services(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start(services)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Identra management API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.tenants = {}
+    app.state.client_store = oauth.client_store(services)
+    problems.install(app)
+    app.include_router(api_router())
+    app.router.routes.extend(health.routes())
+    app.router.routes.extend(oauth.routes())
+    app.add_middleware(
+        EdgeMiddleware, metrics=services.metrics, max_body_bytes=settings.http.max_body_bytes
+    )
+    return app
+
+
+async def start(services: Services) -> None:
+    """Migrate (when configured), bootstrap, and load keys. Safe to run on every start."""
+    settings = services.settings
+    if settings.migrate_on_start:
+        await upgrade_async(settings.effective_database_url)
+    await bootstrap(services)
+    await services.keyring.ensure([settings.signing_alg])

@@ -1,0 +1,1 @@
+"""The ``identra`` command line."""

@@ -1,0 +1,117 @@
+"""``identra``: serve, migrate, check, and administration commands for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from identra.settings import Settings, load_settings, unknown_env_vars
+
+app = typer.Typer(no_args_is_help=True, help="Identra identity server")
+
+
+def settings_or_exit() -> Settings:
+    unknown = unknown_env_vars()
+    if unknown:
+        typer.echo(f"error: unknown settings: {', '.join(unknown)}", err=True)
+        raise typer.Exit(2)
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        typer.echo("error: invalid configuration:", err=True)
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            typer.echo(f"  IDENTRA_{loc.upper()}: {err['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, min=1, help="worker processes"),
+) -> None:
+    """Run the server (migrates and bootstraps on first start)."""
+    import uvicorn
+
+    from identra.observability.logging import configure
+
+    settings = settings_or_exit()
+    configure(settings.log_level, settings.log_json)
+    if workers > 1:
+        # Each worker builds the app itself; the first start's bootstrap is idempotent.
+        os.environ.setdefault("IDENTRA_DATA_DIR", str(settings.data_dir))
+        uvicorn.run(
+            "identra.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+        )
+        return
+    from identra.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest revision."""
+    from identra.storage.migrate import upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.effective_database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def check(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """Validate the configuration and print the effective settings, secrets masked."""
+    settings = settings_or_exit()
+    data = json.loads(settings.model_dump_json())
+    data["database_url"] = _mask_url(settings.effective_database_url)
+    if settings.redis_url:
+        data["redis_url"] = _mask_url(settings.redis_url)
+    data["master_key"] = (
+        "set" if settings.master_key else f"file {settings.data_dir / 'master.key'}"
+    )
+    data["bootstrap_admin_password"] = "set" if settings.bootstrap_admin_password else "generated"
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key} = {value}")
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL (redis): mask anything between : and @
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+        return url
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    app(prog_name="identra")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

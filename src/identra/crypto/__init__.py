@@ -1,0 +1,1 @@
+"""Key material: the master key, password hashing, client-secret digests and signing keys."""

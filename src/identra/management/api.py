@@ -1,0 +1,16 @@
+"""All management routers under ``/api/v1``. Add a resource: write its router, list it here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from identra.management.routers import users
+
+ROUTERS = [users.router]
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

@@ -1,0 +1,48 @@
+"""RFC 6749 §3.2: the token endpoint.
+
+Order of checks: POST only (§3.2), form body (§4.1.3), client authentication (§3.2.1),
+``grant_type`` known and enabled for the client (§5.2 unsupported_grant_type /
+unauthorized_client), then the grant's own validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from identra.protocols.http import ProtocolRequest, ProtocolResponse
+from identra.protocols.oauth2.client_auth import authenticate_client
+from identra.protocols.oauth2.context import TokenContext
+from identra.protocols.oauth2.errors import (
+    InvalidRequest,
+    OAuth2Error,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+)
+from identra.protocols.oauth2.grants.base import Grant
+from identra.protocols.oauth2.params import required
+
+
+class TokenEndpoint:
+    def __init__(self, grants: Mapping[str, Grant]) -> None:
+        self._grants = dict(grants)
+
+    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
+        try:
+            return await self._handle(request, ctx)
+        except OAuth2Error as error:
+            return error.response()
+
+    async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
+        if request.method != "POST":
+            raise InvalidRequest("the token endpoint accepts POST only")
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+        grant_type = required(request.form, "grant_type")
+        client = await authenticate_client(request, ctx.tenant, ctx.clients, ctx.verifier)
+        grant = self._grants.get(grant_type)
+        if grant is None:
+            raise UnsupportedGrantType(f"unsupported grant_type {grant_type}")
+        if grant_type not in client.grant_types:
+            raise UnauthorizedClient(f"this client may not use {grant_type}")
+        return await grant.handle(request, client, ctx)

@@ -1,0 +1,94 @@
+"""OAuth 2 errors, one class per registered code (RFC 6749 §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6).
+
+``description`` is public; ``debug`` is logged and never sent to the client.
+"""
+
+from __future__ import annotations
+
+from identra.errors import IdentraError
+from identra.protocols.http import ProtocolResponse
+
+
+class OAuth2Error(IdentraError):
+    error = "server_error"
+    status = 400
+
+    def __init__(self, description: str = "", debug: str | None = None) -> None:
+        super().__init__(description or self.error)
+        self.description = description
+        self.debug = debug
+
+    def body(self) -> dict[str, str]:
+        out = {"error": self.error}
+        if self.description:
+            out["error_description"] = self.description
+        return out
+
+    def response(self) -> ProtocolResponse:
+        return ProtocolResponse.json(self.status, self.body())
+
+
+class InvalidRequest(OAuth2Error):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuth2Error):
+    """RFC 6749 §5.2: 401 with a WWW-Authenticate challenge when the client used Basic."""
+
+    error = "invalid_client"
+    status = 401
+
+    def __init__(self, description: str = "", debug: str | None = None, basic: bool = True):
+        super().__init__(description, debug)
+        self.basic = basic
+
+    def response(self) -> ProtocolResponse:
+        resp = super().response()
+        resp.headers["www-authenticate"] = 'Basic realm="identra", error="invalid_client"'
+        return resp
+
+
+class InvalidGrant(OAuth2Error):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuth2Error):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuth2Error):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuth2Error):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuth2Error):
+    error = "access_denied"
+    status = 403
+
+
+class InvalidToken(OAuth2Error):
+    """RFC 6750 §3.1, for protected resources."""
+
+    error = "invalid_token"
+    status = 401
+
+    def response(self) -> ProtocolResponse:
+        resp = super().response()
+        challenge = 'Bearer realm="identra", error="invalid_token"'
+        if self.description:
+            challenge += f', error_description="{self.description}"'
+        resp.headers["www-authenticate"] = challenge
+        return resp
+
+
+class InsufficientScope(OAuth2Error):
+    error = "insufficient_scope"
+    status = 403
+
+
+class TemporarilyUnavailable(OAuth2Error):
+    error = "temporarily_unavailable"
+    status = 503

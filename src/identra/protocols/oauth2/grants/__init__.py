@@ -1,0 +1,1 @@
+"""One module per grant type; each declares ``grant_type`` and implements ``handle``."""

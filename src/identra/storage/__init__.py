@@ -1,0 +1,1 @@
+"""Persistence: the SQL schema, the async engine and repositories."""

@@ -1,0 +1,1 @@
+"""SQL implementations of the storage interfaces that consuming packages declare."""

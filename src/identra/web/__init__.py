@@ -1,0 +1,1 @@
+"""The HTTP edge: Starlette routes that adapt requests for protocol code."""
