@@ -94,6 +94,10 @@ class Measurement:
     max_ms: float
     errors: int
     error_detail: dict[str, int]
+    # Share of one core used by the server, and how busy its core was overall: when
+    # the two differ, something else ran on the server's core and the run is noisy.
+    server_cpu_pct: float | None = None
+    core_busy_pct: float | None = None
 
 
 @dataclass
@@ -212,6 +216,32 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *argv]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user+system) of the live processes in a process group."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # Fields after the parenthesised command name; pgrp is field 5, utime 14.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def core_ticks(cpu: int) -> tuple[int, int]:
+    """(busy, total) jiffies of one CPU from /proc/stat."""
+    for text_line in Path("/proc/stat").read_text().splitlines():
+        name, *values = text_line.split()
+        if name == f"cpu{cpu}":
+            ticks = [int(v) for v in values[:8]]  # user nice system idle iowait irq softirq steal
+            idle = ticks[3] + ticks[4]
+            return sum(ticks) - idle, sum(ticks)
+    raise OSError(f"cpu{cpu} not in /proc/stat")
+
+
 # ------------------------------------------------------------------------ token check
 
 
@@ -290,7 +320,7 @@ def form_body(scope: str) -> str:
     return urllib.parse.urlencode(form)
 
 
-def run_load(target: Target, opts: Options, duration: float) -> Measurement:
+def run_load(target: Target, opts: Options, duration: float, server_pgid: int) -> Measurement:
     # Credentials via the environment keep them out of `ps`.
     env = os.environ | {
         "BENCH_BASIC_AUTH": target.basic_auth(),
@@ -309,6 +339,8 @@ def run_load(target: Target, opts: Options, duration: float) -> Measurement:
             sys.executable, str(LOADGEN_SCRIPT), "--url", target.token_url,
             "--connections", str(opts.connections), "--duration", str(seconds),
         ]  # fmt: skip
+    cpu_before = group_cpu_seconds(server_pgid)
+    busy_before, total_before = core_ticks(opts.server_cpu)
     try:
         done = subprocess.run(
             pinned(opts.loadgen_cpu, argv),
@@ -320,6 +352,8 @@ def run_load(target: Target, opts: Options, duration: float) -> Measurement:
         )
     except subprocess.TimeoutExpired as error:
         raise BenchError(f"load generator did not finish within {seconds + 60}s") from error
+    server_cpu = group_cpu_seconds(server_pgid) - cpu_before
+    busy_after, total_after = core_ticks(opts.server_cpu)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:
         raise BenchError(
@@ -339,22 +373,34 @@ def run_load(target: Target, opts: Options, duration: float) -> Measurement:
         max_ms=round(raw["max_us"] / 1000, 3),
         errors=sum(detail.values()),
         error_detail=detail,
+        server_cpu_pct=round(100 * server_cpu / duration_s, 1) if duration_s else None,
+        core_busy_pct=(
+            round(100 * (busy_after - busy_before) / (total_after - total_before), 1)
+            if total_after > total_before
+            else None
+        ),
     )
 
 
-def measure(server: str, alg: str, target: Target, opts: Options) -> Result:
+def measure(server: str, alg: str, target: Target, opts: Options, pgid: int) -> Result:
     header = check_token(target, alg, opts.scope, retry_for=opts.start_timeout)
     log(f"{server} {alg}: sample token OK (header {json.dumps(header, sort_keys=True)})")
     if opts.warmup > 0:
         log(f"{server} {alg}: warm-up {opts.warmup:g}s")
-        run_load(target, opts, opts.warmup)
+        run_load(target, opts, opts.warmup, pgid)
     runs: list[Measurement] = []
     for i in range(1, opts.repeat + 1):
         log(
             f"{server} {alg}: measuring {opts.duration:g}s, {opts.connections} connections"
             + (f" (run {i}/{opts.repeat})" if opts.repeat > 1 else "")
         )
-        runs.append(run_load(target, opts, opts.duration))
+        run = run_load(target, opts, opts.duration, pgid)
+        log(
+            f"{server} {alg}: {run.rps:,.0f} req/s, p50 {run.p50_ms:.2f} ms, "
+            f"p99 {run.p99_ms:.2f} ms, errors {run.errors}, server cpu {run.server_cpu_pct}%, "
+            f"core busy {run.core_busy_pct}%"
+        )
+        runs.append(run)
     # The server must still issue valid tokens after the load, not just have answered.
     try:
         check_token(target, alg, opts.scope)
@@ -422,17 +468,16 @@ def run_peer(alg: str, opts: Options, peer_dir: Path) -> Result:
     argv = pinned(opts.server_cpu, [opts.node, "server.mjs"])
     with server_process(argv, env, log_path, cwd=peer_dir) as proc:
         wait_for_port(port, proc, opts.start_timeout, log_path)
-        return measure(PEER, alg, target, opts)
+        return measure(PEER, alg, target, opts, proc.pid)
 
 
 def identra_env(data_dir: Path, alg: str) -> dict[str, str]:
     return os.environ | {"IDENTRA_DATA_DIR": str(data_dir), "IDENTRA_SIGNING_ALG": alg}
 
 
-def create_identra_client(opts: Options, env: Mapping[str, str]) -> tuple[str, str]:
-    argv = [*opts.identra_cmd, "apps", "create", "--name", "bench", "--type", "m2m"]
-    argv += ["--scope", opts.scope] if opts.scope else []
-    argv += ["--json"]
+def identra_cli(opts: Options, env: Mapping[str, str], *args: str) -> str:
+    """Run one Identra CLI command to completion; its stdout, or Unavailable."""
+    argv = [*opts.identra_cmd, *args]
     try:
         done = subprocess.run(
             argv,
@@ -449,13 +494,25 @@ def create_identra_client(opts: Options, env: Mapping[str, str]) -> tuple[str, s
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise Unavailable(f"`{shlex.join(argv)}` exited {done.returncode}: {' | '.join(detail)}")
-    # Tolerate log lines around the JSON document: take the last line that parses.
-    for line in [done.stdout, *reversed(done.stdout.splitlines())]:
+    return done.stdout
+
+
+def create_identra_client(opts: Options, env: Mapping[str, str]) -> tuple[str, str]:
+    # Migrate first so that `apps create` finds its schema in the fresh data dir; it
+    # is a no-op if `apps create` (or `serve`) would have done it anyway.
+    identra_cli(opts, env, "migrate")
+    scope = ["--scope", opts.scope] if opts.scope else []
+    out = identra_cli(
+        opts, env, "apps", "create", "--name", "bench", "--type", "m2m", *scope, "--json"
+    )
+    # Tolerate log lines around the JSON document: the whole output, else the last
+    # line that parses.
+    for candidate in [out, *reversed(out.splitlines())]:
         with contextlib.suppress(ValueError):
-            app = json.loads(line)
+            app = json.loads(candidate)
             if isinstance(app, dict) and app.get("client_id") and app.get("client_secret"):
                 return str(app["client_id"]), str(app["client_secret"])
-    raise Unavailable(f"no client_id/client_secret in `apps create` output: {done.stdout[-300:]}")
+    raise Unavailable(f"no client_id/client_secret in `apps create` output: {out[-300:]}")
 
 
 def run_identra(alg: str, opts: Options) -> Result:
@@ -472,7 +529,7 @@ def run_identra(alg: str, opts: Options) -> Result:
         log_path = WORK_DIR / "logs" / f"identra-{alg}.log"
         with server_process(pinned(opts.server_cpu, serve), env, log_path, cwd=REPO_ROOT) as proc:
             wait_for_port(port, proc, opts.start_timeout, log_path)
-            return measure(IDENTRA, alg, target, opts)
+            return measure(IDENTRA, alg, target, opts, proc.pid)
 
 
 def run_one(server: str, alg: str, opts: Options, peer_dir: Path | None) -> Result:
@@ -513,15 +570,28 @@ def ratios(results: Sequence[Result]) -> dict[str, dict[str, float] | None]:
 
 
 def format_table(results: Sequence[Result], opts: Options) -> str:
-    headers = ("server", "alg", "req/s", "p50 ms", "p99 ms", "errors")
+    headers = ("server", "alg", "req/s", "p50 ms", "p99 ms", "errors", "srv cpu%", "core%")
     rows: list[tuple[str, ...]] = []
+    notes: list[str] = []
     for r in results:
         m = r.measurement
         if m is None:
-            rows.append((r.server, r.alg, r.status, "-", "-", "-"))
-        else:
-            numbers = (f"{m.rps:,.0f}", f"{m.p50_ms:.2f}", f"{m.p99_ms:.2f}", str(m.errors))
-            rows.append((r.server, r.alg, *numbers))
+            rows.append((r.server, r.alg, r.status, *("-" * (len(headers) - 3))))
+            continue
+        numbers = (f"{m.rps:,.0f}", f"{m.p50_ms:.2f}", f"{m.p99_ms:.2f}", str(m.errors))
+        usage = (pct(m.server_cpu_pct), pct(m.core_busy_pct))
+        rows.append((r.server, r.alg, *numbers, *usage))
+        if m.server_cpu_pct is not None and m.core_busy_pct is not None:
+            if m.core_busy_pct - m.server_cpu_pct > NOISE_PCT:
+                notes.append(
+                    f"noisy: during {r.server} {r.alg} other processes used "
+                    f"~{m.core_busy_pct - m.server_cpu_pct:.0f}% of cpu {opts.server_cpu}"
+                )
+            elif m.server_cpu_pct < 100 - NOISE_PCT:
+                notes.append(
+                    f"{r.server} {r.alg} used {m.server_cpu_pct:.0f}% of its core: it waited on "
+                    "something else (load generator, I/O, locks)"
+                )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
@@ -550,7 +620,15 @@ def format_table(results: Sequence[Result], opts: Options) -> str:
     )
     if opts.loadgen == "python":
         out.append("note: the Python load generator may saturate before the server; install wrk")
+    out.extend(f"note: {n}" for n in notes)
     return "\n".join(out)
+
+
+NOISE_PCT = 10.0  # points of a core; beyond this a run is flagged in the table notes
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def command_version(argv: Sequence[str]) -> str:

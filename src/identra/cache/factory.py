@@ -7,5 +7,5 @@ from identra.cache.memory import MemoryCache
 from identra.cache.redis import RedisCache
 
 
-def create_cache(redis_url: str | None) -> Cache:
-    return RedisCache(redis_url) if redis_url else MemoryCache()
+def create_cache(redis_url: str | None, prefix: str = "identra:") -> Cache:
+    return RedisCache(redis_url, prefix) if redis_url else MemoryCache()

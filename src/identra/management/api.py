@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from identra.management.routers import users
+from identra.management.routers import apps, orgs, users
 
-ROUTERS = [users.router]
+ROUTERS = [orgs.router, users.router, apps.router]
 
 
 def api_router() -> APIRouter:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./var"), description="where SQLite, the key file and logs live")
     database_url: str | None = Field(None, description="SQLAlchemy async URL; SQLite when unset")
     redis_url: str | None = Field(None, description="Redis/Valkey URL; in-process cache when unset")
+    cache_prefix: str = Field("identra:", description="key prefix in Redis, to share a server")
     issuer: str = Field("http://localhost:8000", description="root organization's issuer URL")
     master_key: SecretStr | None = Field(
         None, description="base64url 32-byte key that encrypts secrets at rest; file when unset"

@@ -1,0 +1,72 @@
+"""Application resources."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from identra.management.schemas.common import Description, Name, Resource, Strict
+
+Uri = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+ScopeToken = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
+Ttl = Annotated[int, Field(ge=60, le=365 * 86400)]
+
+
+class AppCreate(Strict):
+    name: Name
+    type: Literal["web", "spa", "native", "m2m"]
+    description: Description = ""
+    redirect_uris: list[Uri] = Field(default_factory=list, max_length=50)
+    post_logout_redirect_uris: list[Uri] = Field(default_factory=list, max_length=50)
+    scopes: list[ScopeToken] = Field(default_factory=list, max_length=100)
+    audiences: list[Uri] = Field(default_factory=list, max_length=20)
+    grant_types: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
+        None, max_length=10
+    )
+    access_token_format: Literal["jwt", "opaque"] = "jwt"
+    access_token_ttl: Ttl | None = None
+    refresh_token_ttl: Ttl | None = None
+    pkce_required: bool = True
+
+
+class AppPatch(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+    redirect_uris: list[Uri] | None = Field(None, max_length=50)
+    post_logout_redirect_uris: list[Uri] | None = Field(None, max_length=50)
+    scopes: list[ScopeToken] | None = Field(None, max_length=100)
+    audiences: list[Uri] | None = Field(None, max_length=20)
+    access_token_format: Literal["jwt", "opaque"] | None = None
+    access_token_ttl: Ttl | None = None
+    refresh_token_ttl: Ttl | None = None
+    pkce_required: bool | None = None
+
+
+class AppOut(Resource):
+    name: str
+    type: str
+    description: str
+    enabled: bool
+    client_id: str
+    token_endpoint_auth_method: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    grant_types: list[str]
+    response_types: list[str]
+    scopes: list[str]
+    audiences: list[str]
+    pkce_required: bool
+    access_token_format: str
+    access_token_ttl: int | None
+    refresh_token_ttl: int | None
+
+
+class AppCreated(AppOut):
+    client_secret: str | None = Field(None, description="shown once, at creation only")
+
+
+class SecretOut(Strict):
+    client_id: str
+    client_secret: str

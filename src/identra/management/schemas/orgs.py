@@ -1,0 +1,24 @@
+"""Organization resources."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from identra.management.schemas.common import Handle, Name, Resource, Strict
+
+
+class OrgCreate(Strict):
+    handle: Handle
+    name: Name
+
+
+class OrgPatch(Strict):
+    name: Name | None = None
+    status: Literal["active", "disabled"] | None = None
+
+
+class OrgOut(Resource):
+    handle: str
+    name: str
+    status: str
+    parent: str | None
