@@ -492,9 +492,15 @@ def identra_cli(opts: Options, env: Mapping[str, str], *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise Unavailable(f"`{shlex.join(argv)}` failed: {error}") from error
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise Unavailable(f"`{shlex.join(argv)}` exited {done.returncode}: {' | '.join(detail)}")
+        detail = one_line(done.stderr or done.stdout)
+        raise Unavailable(f"`{shlex.join(argv)}` exited {done.returncode}: {detail}")
     return done.stdout
+
+
+def one_line(text: str, lines: int = 3) -> str:
+    """The last lines of a CLI's output, without rich's box drawing, for the table."""
+    cleaned = [" ".join(x.strip("╭╮╰╯│─ ").split()) for x in text.splitlines()]
+    return " | ".join([x for x in cleaned if x][-lines:])
 
 
 def create_identra_client(opts: Options, env: Mapping[str, str]) -> tuple[str, str]:

@@ -11,13 +11,13 @@ from starlette.routing import BaseRoute, Route
 from identra.errors import NotFound
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.endpoints.token import TokenEndpoint
-from identra.protocols.oauth2.grants.client_credentials import ClientCredentialsGrant
+from identra.protocols.oauth2.grants.registry import default_grants
 from identra.services import Services
 from identra.storage.repositories.clients import SqlClientStore
 from identra.web.adapter import to_protocol, to_starlette
 from identra.web.tenants import resolve_tenant
 
-token_endpoint = TokenEndpoint({"client_credentials": ClientCredentialsGrant()})
+token_endpoint = TokenEndpoint(default_grants())
 
 
 def _not_found() -> Response:
@@ -40,7 +40,8 @@ async def token(request: Request) -> Response:
     )
     response = await token_endpoint(await to_protocol(request), ctx)
     if response.status == 200:
-        services.metrics.tokens_issued.labels("client_credentials").inc()
+        grant_type = (await request.form()).get("grant_type")
+        services.metrics.tokens_issued.labels(str(grant_type)).inc()
     return to_starlette(response)
 
 

@@ -1,0 +1,11 @@
+"""The grant types the token endpoint knows. Add a grant: write its module, list it here."""
+
+from __future__ import annotations
+
+from identra.protocols.oauth2.grants.base import Grant
+from identra.protocols.oauth2.grants.client_credentials import ClientCredentialsGrant
+
+
+def default_grants() -> dict[str, Grant]:
+    grants: list[Grant] = [ClientCredentialsGrant()]
+    return {grant.grant_type: grant for grant in grants}
