@@ -38,10 +38,10 @@ async def token(request: Request) -> Response:
         now=services.clock.timestamp,
         access_token_ttl=services.settings.tokens.access_token_ttl,
     )
-    response = await token_endpoint(await to_protocol(request), ctx)
+    proto = await to_protocol(request)
+    response = await token_endpoint(proto, ctx)
     if response.status == 200:
-        grant_type = (await request.form()).get("grant_type")
-        services.metrics.tokens_issued.labels(str(grant_type)).inc()
+        services.metrics.tokens_issued.labels(proto.form["grant_type"][0]).inc()
     return to_starlette(response)
 
 
