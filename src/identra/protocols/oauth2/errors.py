@@ -92,3 +92,89 @@ class InsufficientScope(OAuth2Error):
 class TemporarilyUnavailable(OAuth2Error):
     error = "temporarily_unavailable"
     status = 503
+
+
+class UnsupportedResponseType(OAuth2Error):
+    """RFC 6749 §4.1.2.1."""
+
+    error = "unsupported_response_type"
+
+
+class ServerError(OAuth2Error):
+    """RFC 6749 §4.1.2.1: the authorization server met an unexpected condition."""
+
+    error = "server_error"
+    status = 500
+
+
+class ServerError(OAuth2Error):
+    """RFC 6749 §5.2 has no server_error; RFC 6749 §4.1.2.1 and OIDC use it for 5xx failures."""
+
+    error = "server_error"
+    status = 500
+
+
+class UnsupportedTokenType(OAuth2Error):
+    """RFC 7009 §2.2.1: the server cannot revoke tokens of this type."""
+
+    error = "unsupported_token_type"
+
+
+class InvalidTarget(OAuth2Error):
+    """RFC 8707 §2 / RFC 8693 §2.2.2: a requested resource or audience is not acceptable."""
+
+    error = "invalid_target"
+
+
+class AuthorizationPending(OAuth2Error):
+    """RFC 8628 §3.5: the user has not yet approved the device request."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuth2Error):
+    """RFC 8628 §3.5: polling too fast; the interval grows by 5 seconds."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuth2Error):
+    """RFC 8628 §3.5: the device_code has expired."""
+
+    error = "expired_token"
+
+
+class DeviceAccessDenied(OAuth2Error):
+    """RFC 8628 §3.5: the user denied the device request (a token-endpoint error, so 400)."""
+
+    error = "access_denied"
+
+
+class InvalidDpopProof(OAuth2Error):
+    """RFC 9449 §5 / §7.1: the DPoP proof is missing, malformed or does not match."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(OAuth2Error):
+    """RFC 9449 §8: the server requires a server-provided nonce in the DPoP proof."""
+
+    error = "use_dpop_nonce"
+
+
+class InvalidRequestUri(OAuth2Error):
+    """RFC 9126 §4 / RFC 9101 §7: the ``request_uri`` is unknown, expired, used or not ours."""
+
+    error = "invalid_request_uri"
+
+
+class InvalidRedirectUri(OAuth2Error):
+    """RFC 7591 §3.2.2: a registered redirect URI is not acceptable."""
+
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(OAuth2Error):
+    """RFC 7591 §3.2.2: a client metadata value is invalid."""
+
+    error = "invalid_client_metadata"
