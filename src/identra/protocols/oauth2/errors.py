@@ -107,13 +107,6 @@ class ServerError(OAuth2Error):
     status = 500
 
 
-class ServerError(OAuth2Error):
-    """RFC 6749 §5.2 has no server_error; RFC 6749 §4.1.2.1 and OIDC use it for 5xx failures."""
-
-    error = "server_error"
-    status = 500
-
-
 class UnsupportedTokenType(OAuth2Error):
     """RFC 7009 §2.2.1: the server cannot revoke tokens of this type."""
 
