@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Client:
     pkce_required: bool
     access_token_format: str
     access_token_ttl: int | None
+    # Keys for private_key_jwt (RFC 7523 §2.2, OIDC Core §9), inline or by URI.
+    jwks: dict[str, Any] | None = field(default=None, kw_only=True, compare=False)
+    jwks_uri: str | None = field(default=None, kw_only=True)
+    # client_secret_jwt needs the secret itself (HMAC key), so it is kept encrypted as well.
+    secret_encrypted: str | None = field(default=None, kw_only=True, repr=False)
+    # RFC 9449 §5.2 dpop_bound_access_tokens; RFC 9126 §6 require_pushed_authorization_requests.
+    dpop_bound_access_tokens: bool = field(default=False, kw_only=True)
+    require_pushed_authorization_requests: bool = field(default=False, kw_only=True)
 
     @property
     def is_public(self) -> bool:

@@ -26,6 +26,13 @@ def to_client(app: Application) -> Client:
         pkce_required=app.pkce_required,
         access_token_format=app.access_token_format,
         access_token_ttl=app.access_token_ttl,
+        jwks=app.jwks,
+        jwks_uri=app.jwks_uri,
+        secret_encrypted=(app.settings or {}).get("client_secret_encrypted"),
+        dpop_bound_access_tokens=bool((app.settings or {}).get("dpop_bound_access_tokens")),
+        require_pushed_authorization_requests=bool(
+            (app.settings or {}).get("require_pushed_authorization_requests")
+        ),
     )
 
 
