@@ -16,10 +16,12 @@ from identra.management.api import api_router
 from identra.services import Services, build_services
 from identra.settings import Settings
 from identra.storage.migrate import upgrade_async
-from identra.web import health, oauth
+from identra.web import health, oauth, tenants
 from identra.web.middleware import EdgeMiddleware
 
 log = logging.getLogger(__name__)
+# Keys rotated by another process (the CLI on the embedded setup) are picked up this often.
+KEY_RELOAD_SECONDS = 60.0
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -44,6 +46,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.services = services
     app.state.tenants = {}
     app.state.client_store = oauth.client_store(services)
+    services.events.on("client", app.state.client_store.invalidate)
+    services.events.on("org", lambda handle: tenants.forget(app.state.tenants, handle))
+    services.events.on("keys", lambda _kid: services.keyring.load())
     problems.install(app)
     app.include_router(api_router())
     app.router.routes.extend(health.routes())
@@ -61,3 +66,5 @@ async def start(services: Services) -> None:
         await upgrade_async(settings.effective_database_url)
     await bootstrap(services)
     await services.keyring.ensure([settings.signing_alg])
+    services.events.start()
+    services.events.every(KEY_RELOAD_SECONDS, services.keyring.load)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from identra.cache.base import Cache
 from identra.cache.factory import create_cache
+from identra.cache.invalidation import ConfigEvents
 from identra.clock import Clock
 from identra.crypto.keyring import Keyring
 from identra.crypto.secretbox import SecretBox, decode_master_key, load_or_create_key_file
@@ -26,8 +27,10 @@ class Services:
     keyring: Keyring
     clock: Clock
     metrics: Metrics
+    events: ConfigEvents
 
     async def close(self) -> None:
+        await self.events.stop()
         await self.cache.close()
         await self.engine.dispose()
 
@@ -42,15 +45,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or Clock()
     engine = create_engine(settings.effective_database_url)
-    sessions = session_factory(engine)
+    cache = create_cache(settings.redis_url, settings.cache_prefix)
+    events = ConfigEvents(cache)
+    sessions = session_factory(engine, info={"config_events": events})
     box = SecretBox(master_key(settings))
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        cache=create_cache(settings.redis_url, settings.cache_prefix),
+        cache=cache,
         box=box,
         keyring=Keyring(sessions, box, clock, settings.signing_alg),
         clock=clock,
         metrics=Metrics(),
+        events=events,
     )

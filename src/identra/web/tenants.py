@@ -9,12 +9,14 @@ from identra.protocols.oauth2.models import Tenant
 from identra.services import Services
 from identra.storage.repositories import orgs
 
+ROOT_KEY = ""
+
 
 async def resolve_tenant(request: Request) -> Tenant:
     services: Services = request.app.state.services
     handle = request.path_params.get("org")
     cache: dict[str, Tenant] = request.app.state.tenants
-    key = handle or ""
+    key = handle or ROOT_KEY
     tenant = cache.get(key)
     if tenant is not None:
         return tenant
@@ -23,7 +25,13 @@ async def resolve_tenant(request: Request) -> Tenant:
     if org is None or org.status != "active":
         raise NotFound("organization")
     tenant = Tenant(org.id, org.handle, orgs.issuer_for(services.settings.issuer, org))
-    # Handles never change and organizations are rarely disabled; the management API clears
-    # this cache when they are.
+    # Dropped when the organization changes (identra.cache.invalidation, topic "org").
     cache[key] = tenant
     return tenant
+
+
+def forget(cache: dict[str, Tenant], handle: str) -> None:
+    cache.pop(handle, None)
+    root = cache.get(ROOT_KEY)
+    if root is not None and root.handle == handle:
+        cache.pop(ROOT_KEY, None)

@@ -1,6 +1,14 @@
-"""OAuth client records read from the applications table."""
+"""OAuth client records read from the applications table, cached per node.
+
+The token endpoint looks a client up on every request, so records are kept in memory; a change
+to an application invalidates its record on every node (``identra.cache.invalidation``), and
+entries also expire after ``ttl`` seconds as a safety net for changes made by another process
+on the embedded single-node setup.
+"""
 
 from __future__ import annotations
+
+import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,12 +45,25 @@ def to_client(app: Application) -> Client:
 
 
 class SqlClientStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = 30.0) -> None:
         self._sessions = sessions
+        self._ttl = ttl
+        self._cache: dict[str, tuple[Client | None, float]] = {}
 
     async def by_client_id(self, client_id: str) -> Client | None:
+        hit = self._cache.get(client_id)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
         async with self._sessions() as session:
             app = await session.scalar(
                 select(Application).where(Application.client_id == client_id)
             )
-            return None if app is None else to_client(app)
+        client = None if app is None else to_client(app)
+        if client is not None or len(self._cache) < 100_000:
+            # Unknown ids are remembered too (bounded), so a flood of bogus ids stays cheap.
+            self._cache[client_id] = (client, now + self._ttl)
+        return client
+
+    def invalidate(self, client_id: str) -> None:
+        self._cache.pop(client_id, None)
