@@ -7,26 +7,23 @@ import os
 import sys
 
 import typer
-from pydantic import ValidationError
 
-from identra.settings import Settings, load_settings, unknown_env_vars
+from identra.cli import apps, keys, orgs, users
+from identra.cli.runtime import settings_or_exit
 
-app = typer.Typer(no_args_is_help=True, help="Identra identity server")
+__all__ = ["app", "main", "settings_or_exit"]
 
-
-def settings_or_exit() -> Settings:
-    unknown = unknown_env_vars()
-    if unknown:
-        typer.echo(f"error: unknown settings: {', '.join(unknown)}", err=True)
-        raise typer.Exit(2)
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        typer.echo("error: invalid configuration:", err=True)
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            typer.echo(f"  IDENTRA_{loc.upper()}: {err['msg']}", err=True)
-        raise typer.Exit(2) from exc
+app = typer.Typer(
+    no_args_is_help=True,
+    # A traceback must never print local variables: they may hold passwords and secrets.
+    pretty_exceptions_show_locals=False,
+    help="Identra identity server. Administration commands work directly on the configured "
+    "database (the same IDENTRA_* settings as the server) and prepare it when it is new.",
+)
+app.add_typer(users.app, name="users")
+app.add_typer(apps.app, name="apps")
+app.add_typer(orgs.app, name="orgs")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()
