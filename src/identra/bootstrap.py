@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from identra import permissions
 from identra.crypto.passwords import hash_password
@@ -30,6 +31,21 @@ class BootstrapResult:
 
 
 async def bootstrap(services: Services) -> BootstrapResult:
+    try:
+        return await _bootstrap(services)
+    except IntegrityError:
+        # Another process (a second worker or node) bootstrapped at the same moment; the unique
+        # root handle made our attempt fail as a whole, and theirs is the one that counts.
+        async with services.sessions() as session:
+            root = await session.scalar(
+                select(Organization).where(Organization.parent_id.is_(None))
+            )
+        if root is None:
+            raise
+        return BootstrapResult(root.id, False, None)
+
+
+async def _bootstrap(services: Services) -> BootstrapResult:
     settings = services.settings
     async with services.sessions.begin() as session:
         root = await session.scalar(select(Organization).where(Organization.parent_id.is_(None)))

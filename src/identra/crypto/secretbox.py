@@ -47,9 +47,18 @@ def load_or_create_key_file(path: Path) -> bytes:
             raise MasterKeyError(f"{path} must be readable by its owner only (chmod 600)")
         return decode_master_key(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write to a private temporary file and link it into place: of several processes starting
+    # at once, exactly one link succeeds and nobody ever reads a half-written key.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(_b64e(secrets.token_bytes(32)) + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
     return decode_master_key(path.read_text())
 
 
