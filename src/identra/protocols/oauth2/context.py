@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from identra.protocols.oauth2.models import Tenant
 from identra.protocols.oauth2.storage import ClientStore, SecretVerifier
 from identra.protocols.oauth2.tokens import Signer
+
+if TYPE_CHECKING:
+    from identra.protocols.oauth2.extras import TokenExtras
 
 
 @dataclass(frozen=True)
@@ -18,3 +22,9 @@ class TokenContext:
     signer: Signer
     now: Callable[[], int]
     access_token_ttl: int
+    # What the non-interactive extensions need (opaque tokens, JWT client authentication,
+    # DPoP, introspection state, device codes); None where a caller does not offer them.
+    extras: TokenExtras | None = field(default=None, kw_only=True)
+    # RFC 9449: the JWK thumbprint of the DPoP proof verified on this request, if any. Tokens
+    # issued through ``tokens.issue_access_token`` are bound to it (``cnf.jkt``).
+    dpop_jkt: str | None = field(default=None, kw_only=True)

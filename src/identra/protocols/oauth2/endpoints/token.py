@@ -1,18 +1,24 @@
 """RFC 6749 §3.2: the token endpoint.
 
-Order of checks: POST only (§3.2), form body (§4.1.3), client authentication (§3.2.1),
-``grant_type`` known and enabled for the client (§5.2 unsupported_grant_type /
-unauthorized_client), then the grant's own validation.
+Order of checks: POST only (§3.2), form body (§4.1.3), client authentication (§3.2.1, with
+RFC 7523 §2.2 JWT assertions when ``ctx.extras`` offers them), ``grant_type`` known and enabled
+for the client (§5.2 unsupported_grant_type / unauthorized_client), the DPoP proof if one was
+sent or the client must send one (RFC 9449 §5, §5.2 ``dpop_bound_access_tokens``), then the
+grant's own validation. A verified proof's key thumbprint travels to the grant as
+``ctx.dpop_jkt``, and ``tokens.issue_access_token`` binds the access token to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from identra.protocols.http import ProtocolRequest, ProtocolResponse
-from identra.protocols.oauth2.client_auth import authenticate_client
+from identra.protocols.oauth2 import dpop
+from identra.protocols.oauth2.client_auth import authenticate_client, endpoint_url
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.errors import (
+    InvalidDpopProof,
     InvalidRequest,
     OAuth2Error,
     UnauthorizedClient,
@@ -39,10 +45,29 @@ class TokenEndpoint:
         if content_type != "application/x-www-form-urlencoded":
             raise InvalidRequest("the body must be application/x-www-form-urlencoded")
         grant_type = required(request.form, "grant_type")
-        client = await authenticate_client(request, ctx.tenant, ctx.clients, ctx.verifier)
+        client = await authenticate_client(
+            request,
+            ctx.tenant,
+            ctx.clients,
+            ctx.verifier,
+            assertions=ctx.extras.assertions if ctx.extras is not None else None,
+        )
         grant = self._grants.get(grant_type)
         if grant is None:
             raise UnsupportedGrantType(f"unsupported grant_type {grant_type}")
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"this client may not use {grant_type}")
+        if ctx.extras is not None:
+            proof = dpop.proof_header(request)
+            if proof is not None:
+                verified = await dpop.verify_proof(
+                    proof,
+                    method="POST",
+                    urls=(endpoint_url(request, ctx.tenant), request.url),
+                    now=ctx.now(),
+                    replay=ctx.extras.cache,
+                )
+                ctx = replace(ctx, dpop_jkt=verified.jkt)
+            elif client.dpop_bound_access_tokens:
+                raise InvalidDpopProof("this client must send a DPoP proof")
         return await grant.handle(request, client, ctx)

@@ -13,7 +13,7 @@ from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.errors import InvalidScope, UnauthorizedClient
 from identra.protocols.oauth2.models import Client
 from identra.protocols.oauth2.params import scopes, single
-from identra.protocols.oauth2.tokens import mint_access_token
+from identra.protocols.oauth2.tokens import issue_access_token
 
 
 class ClientCredentialsGrant:
@@ -32,21 +32,8 @@ class ClientCredentialsGrant:
             granted = requested
         else:
             granted = sorted(client.scopes)
-        ttl = client.access_token_ttl or ctx.access_token_ttl
-        issued = mint_access_token(
-            signer=ctx.signer,
-            tenant=ctx.tenant,
-            client=client,
-            subject=client.client_id,
-            scope=granted,
-            now=ctx.now(),
-            ttl=ttl,
+        # JWT or opaque per the client, DPoP-bound when the request carried a proof.
+        issued = await issue_access_token(
+            ctx, client=client, subject=client.client_id, scope=granted
         )
-        body: dict[str, object] = {
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-        }
-        if granted:
-            body["scope"] = " ".join(granted)
-        return ProtocolResponse.json(200, body)
+        return ProtocolResponse.json(200, issued.response_fields())
