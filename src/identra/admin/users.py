@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identra.admin.common import check_changes, flush_or_conflict
 from identra.clock import Clock
 from identra.crypto.passwords import hash_password
 from identra.errors import Conflict, InvalidInput, NotFound
@@ -49,6 +49,8 @@ PLAIN_FIELDS = (
     "external_id",
     "claims",
 )
+NULLABLE = ("password", "display_name", "given_name", "family_name", "locale", "external_id")
+STATUSES = ("active", "locked", "disabled", "unverified")
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> User:
@@ -134,11 +136,7 @@ async def create(
     set_emails(user, new.emails)
     set_phones(user, new.phone_numbers)
     session.add(user)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"the username {new.username} is taken") from exc
+    await flush_or_conflict(session, f"the username {new.username} is taken")
     audit.record(
         session,
         org_id=org.id,
@@ -160,8 +158,12 @@ async def update(
     clock: Clock,
 ) -> User:
     """Apply a partial change; ``changes`` holds only the fields the caller sent."""
-    if not changes:
-        raise InvalidInput("the change is empty")
+    check_changes(changes, NULLABLE)
+    unknown = sorted(set(changes) - {*PLAIN_FIELDS, "emails", "phone_numbers", "password"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} cannot be changed", unknown[0])
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", "status")
     for name in PLAIN_FIELDS:
         if name in changes:
             setattr(user, name, changes[name])
@@ -177,6 +179,7 @@ async def update(
         user.locked_until = None
         user.failed_logins = 0
     user.version += 1
+    await flush_or_conflict(session, "the user changed concurrently; reload and retry")
     audit.record(
         session,
         org_id=org.id,
@@ -186,7 +189,6 @@ async def update(
         target_id=user.id,
         details={"fields": sorted(changes)},
     )
-    await session.flush()
     return user
 
 

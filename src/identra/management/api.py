@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from identra.management.routers import apps, orgs, users
+from identra.management.routers import (
+    apps,
+    audit,
+    claims,
+    domains,
+    groups,
+    idps,
+    keys,
+    orgs,
+    roles,
+    users,
+    userstores,
+)
 
-ROUTERS = [orgs.router, users.router, apps.router]
+ROUTERS = [
+    orgs.router,
+    domains.router,
+    userstores.router,
+    users.router,
+    groups.router,
+    roles.router,
+    apps.router,
+    idps.router,
+    claims.router,
+    audit.router,
+    keys.router,
+]
 
 
 def api_router() -> APIRouter:

@@ -6,6 +6,7 @@ An organization the caller cannot reach is answered exactly like one that does n
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from identra.services import Services
 from identra.storage.models import Organization
 from identra.storage.repositories import orgs
 
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
+
 
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
@@ -30,6 +33,11 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed if the handler returns, rolled back if it raises."""
     async with services_of(request).sessions.begin() as session:
         yield session
+
+
+# Scoped to the handler, so the transaction commits before the response is sent: a client that
+# got a 2xx can rely on the change, and a failed commit becomes an error response.
+Session = Depends(db_session, scope="function")
 
 
 @dataclass(frozen=True)
@@ -49,10 +57,10 @@ def require(resource: str, mode: str) -> Callable[..., Coroutine[Any, Any, Scope
     async def dependency(
         org: str,
         request: Request,
-        session: AsyncSession = Depends(db_session),
+        session: AsyncSession = Session,
         principal: Principal = Depends(authenticate),
     ) -> Scope:
-        found = await orgs.by_handle(session, org)
+        found = await orgs.by_handle(session, org) if _HANDLE.match(org) else None
         if found is None or not principal.can_reach(found):
             raise Problem(404, "Not Found", "organization not found")
         if permission not in principal.scopes:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identra.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -74,7 +76,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
+        try:
+            title = http.HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Error"
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(exc.status_code, title, str(exc.detail), headers=headers)
 
@@ -94,6 +99,23 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: InvalidInput) -> JSONResponse:
         errors = [{"pointer": f"/{exc.field}", "detail": exc.detail}] if exc.field else None
         return problem_response(422, "Unprocessable Content", exc.detail, errors)
+
+    # Safety nets. Services check uniqueness and values first and catch their own races; these
+    # turn whatever still reaches the database unchecked into a 4xx, and the transaction is
+    # rolled back by the session dependency, so nothing is half-written.
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error answered as 409", extra={"fields": {"path": request.url.path}})
+        return problem_response(
+            409, "Conflict", "the change conflicts with the current state; reload and retry"
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error answered as 422", extra={"fields": {"path": request.url.path}})
+        return problem_response(
+            422, "Unprocessable Content", "a value is out of the range the server can store"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

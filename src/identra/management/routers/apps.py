@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 
 from identra.admin import apps as service
@@ -12,11 +12,12 @@ from identra.errors import Conflict, InvalidInput
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
+from identra.management.resources import resource_router
 from identra.management.schemas.apps import AppCreate, AppCreated, AppOut, AppPatch, SecretOut
 from identra.observability import audit
 from identra.storage.models import Application
 
-router = APIRouter(prefix="/orgs/{org}/applications", tags=["applications"])
+router = resource_router("/orgs/{org}/applications", "applications")
 Read = Annotated[Scope, Depends(require("apps", "read"))]
 Write = Annotated[Scope, Depends(require("apps", "write"))]
 NULLABLE = {"access_token_ttl", "refresh_token_ttl"}

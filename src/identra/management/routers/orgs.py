@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identra.admin import orgs as service
 from identra.errors import InvalidInput
 from identra.management.auth import Principal, authenticate
-from identra.management.deps import Scope, db_session, require
+from identra.management.deps import Scope, Session, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
 from identra.management.problems import Problem
+from identra.management.resources import resource_router
 from identra.management.schemas.orgs import OrgCreate, OrgOut, OrgPatch
 from identra.observability import audit
 from identra.storage.models import Organization
 
-router = APIRouter(prefix="/orgs", tags=["organizations"])
+router = resource_router("/orgs", "organizations")
 Read = Annotated[Scope, Depends(require("orgs", "read"))]
 Write = Annotated[Scope, Depends(require("orgs", "write"))]
 
@@ -50,7 +51,7 @@ def _out(org: Organization, parents: dict[str, str]) -> OrgOut:
 @router.get("", response_model=Page[OrgOut])
 async def list_orgs(
     principal: Annotated[Principal, Depends(authenticate)],
-    session: Annotated[AsyncSession, Depends(db_session)],
+    session: Annotated[AsyncSession, Session],
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[OrgOut]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 
 from identra.admin import users as service
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
+from identra.management.resources import resource_router
 from identra.management.schemas.users import UserCreate, UserOut, UserPatch
 from identra.storage.models import User, UserEmail
 
-router = APIRouter(prefix="/orgs/{org}/users", tags=["users"])
+router = resource_router("/orgs/{org}/users", "users")
 Read = Annotated[Scope, Depends(require("users", "read"))]
 Write = Annotated[Scope, Depends(require("users", "write"))]
 

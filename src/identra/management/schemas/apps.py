@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from identra.management.schemas.common import Description, Name, Resource, Strict
+from identra.management.schemas.common import Description, Name, Omittable, Resource, Strict
 
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ScopeToken = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
@@ -31,17 +31,19 @@ class AppCreate(Strict):
 
 
 class AppPatch(Strict):
-    name: Name | None = None
-    description: Description | None = None
-    enabled: bool | None = None
-    redirect_uris: list[Uri] | None = Field(None, max_length=50)
-    post_logout_redirect_uris: list[Uri] | None = Field(None, max_length=50)
-    scopes: list[ScopeToken] | None = Field(None, max_length=100)
-    audiences: list[Uri] | None = Field(None, max_length=20)
-    access_token_format: Literal["jwt", "opaque"] | None = None
+    """Fields present are replaced; ``null`` resets a token lifetime to the default."""
+
+    name: Name = Omittable()
+    description: Description = Omittable()
+    enabled: bool = Omittable()
+    redirect_uris: list[Uri] = Omittable(max_length=50)
+    post_logout_redirect_uris: list[Uri] = Omittable(max_length=50)
+    scopes: list[ScopeToken] = Omittable(max_length=100)
+    audiences: list[Uri] = Omittable(max_length=20)
+    access_token_format: Literal["jwt", "opaque"] = Omittable()
     access_token_ttl: Ttl | None = None
     refresh_token_ttl: Ttl | None = None
-    pkce_required: bool | None = None
+    pkce_required: bool = Omittable()
 
 
 class AppOut(Resource):

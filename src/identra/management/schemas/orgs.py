@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from identra.management.schemas.common import Handle, Name, Resource, Strict
+from identra.management.schemas.common import Handle, Name, Omittable, Resource, Strict
 
 
 class OrgCreate(Strict):
@@ -13,8 +13,8 @@ class OrgCreate(Strict):
 
 
 class OrgPatch(Strict):
-    name: Name | None = None
-    status: Literal["active", "disabled"] | None = None
+    name: Name = Omittable()
+    status: Literal["active", "disabled"] = Omittable()
 
 
 class OrgOut(Resource):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from identra.management.schemas.common import Resource, Strict
+from identra.management.schemas.common import Line, Omittable, Resource, Strict
 
 Username = Annotated[
     str,
@@ -51,15 +51,18 @@ class UserCreate(Strict):
     ) = None
     emails: list[EmailIn] = Field(default_factory=list, max_length=20)
     phone_numbers: list[PhoneIn] = Field(default_factory=list, max_length=20)
-    external_id: Annotated[str, StringConstraints(max_length=255)] | None = None
+    external_id: Line | None = None
     claims: dict[str, Any] = Field(default_factory=dict, max_length=100)
 
 
 class UserPatch(Strict):
-    """Fields present are replaced; absent fields are unchanged."""
+    """Fields present are replaced; absent fields are unchanged; ``null`` clears a nullable one.
+
+    ``password: null`` removes the password (the user then signs in another way).
+    """
 
     password: Password | None = None
-    status: Status | None = None
+    status: Status = Omittable()
     display_name: PersonName | None = None
     given_name: PersonName | None = None
     family_name: PersonName | None = None
@@ -69,10 +72,10 @@ class UserPatch(Strict):
         ]
         | None
     ) = None
-    emails: list[EmailIn] | None = Field(None, max_length=20)
-    phone_numbers: list[PhoneIn] | None = Field(None, max_length=20)
-    external_id: Annotated[str, StringConstraints(max_length=255)] | None = None
-    claims: dict[str, Any] | None = Field(None, max_length=100)
+    emails: list[EmailIn] = Omittable(max_length=20)
+    phone_numbers: list[PhoneIn] = Omittable(max_length=20)
+    external_id: Line | None = None
+    claims: dict[str, Any] = Omittable(max_length=100)
 
 
 class EmailOut(BaseModel):
