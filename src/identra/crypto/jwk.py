@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import secrets
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 Key = RSAKey | ECKey | OKPKey
+
+# RFC 9864 prefers the fully specified "Ed25519" name, but "EdDSA" is what deployed clients
+# understand, and the deployment chose it deliberately.
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 SUPPORTED_ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 
