@@ -19,6 +19,8 @@ class ProtocolRequest:
     query: dict[str, list[str]] = field(default_factory=dict)
     form: dict[str, list[str]] = field(default_factory=dict)
     client_ip: str | None = None
+    # The raw body, for endpoints that take JSON (RFC 7591 registration); empty otherwise.
+    body: bytes = b""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

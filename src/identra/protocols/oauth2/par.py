@@ -1,47 +1,37 @@
 """RFC 9126: pushed authorization requests, kept in the cache backend until used.
 
 The PAR endpoint (``endpoints/par.py``) stores the authorization request parameters and
-answers with a ``request_uri``; the authorization endpoint resolves it with
-:meth:`PushedRequests.resolve`:
+answers with a ``request_uri``. The authorization endpoint resolves it through
+:class:`PushedRequests`, which satisfies ``endpoints.authorize.PushedRequests``:
 
-    if request_uri := single(query, "request_uri"):
-        params = await ctx.extras.pushed_requests.resolve(
-            request_uri, client_id=single(query, "client_id"), org_id=tenant.org_id, now=now
-        )
-        # use ``params`` (dict[str, list[str]], like a parsed query) instead of the query
-    elif client.require_pushed_authorization_requests:
-        raise InvalidRequest("this client must use pushed authorization requests")
+- ``await pushed.take(request_uri, client)``: the pushed parameters (``dict[str, list[str]]``,
+  like a parsed query) or None; the authorization endpoint then answers
+  ``invalid_request_uri`` and uses the pushed parameters instead of the front-channel ones;
+- ``pushed.required(client)``: RFC 9126 §6 ``require_pushed_authorization_requests``.
 
-Rules enforced by ``resolve`` (§4): the ``request_uri`` was issued by this organization, to the
-client named by ``client_id`` in the front-channel request, has not expired (60 seconds), and is
-used once (an atomic ``take``, so two nodes cannot both accept it).
+Rules enforced by ``take`` (§4): the ``request_uri`` was issued by the client's organization,
+to that client, has not expired (60 seconds, by the injected clock) and is used once (an atomic
+``take`` on the cache, so two nodes cannot both accept it).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from identra.cache.base import Cache
-from identra.protocols.oauth2.errors import InvalidRequestUri
+from identra.protocols.oauth2.models import Client
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 REQUEST_URI_TTL = 60
 _KEY = "par:{org_id}:{ref}"
 
 
-@dataclass(frozen=True)
-class PushedRequest:
-    org_id: str
-    client_id: str
-    params: dict[str, str]
-    expires_at: int
-
-
 class PushedRequests:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, now: Callable[[], int]) -> None:
         self._cache = cache
+        self._now = now
 
     async def push(
         self,
@@ -49,7 +39,6 @@ class PushedRequests:
         org_id: str,
         client_id: str,
         params: dict[str, str],
-        now: int,
         ttl: int = REQUEST_URI_TTL,
     ) -> str:
         """Store the request; returns its ``request_uri``."""
@@ -59,28 +48,27 @@ class PushedRequests:
             "org_id": org_id,
             "client_id": client_id,
             "params": params,
-            "expires_at": now + ttl,
+            "expires_at": self._now() + ttl,
         }
         await self._cache.set(_KEY.format(org_id=org_id, ref=ref), json.dumps(record), ttl=ttl)
         return REQUEST_URI_PREFIX + ref
 
-    async def resolve(
-        self, request_uri: str, *, client_id: str | None, org_id: str, now: int
-    ) -> dict[str, list[str]]:
-        """The pushed parameters, once; :class:`InvalidRequestUri` for anything else."""
+    def required(self, client: Client) -> bool:
+        return client.require_pushed_authorization_requests
+
+    async def take(self, request_uri: str, client: Client) -> dict[str, list[str]] | None:
+        """The pushed parameters, once, for the client they were pushed by; else None."""
         if not request_uri.startswith(REQUEST_URI_PREFIX) or len(request_uri) > 200:
-            raise InvalidRequestUri("request_uri was not issued by this server")
-        key = _KEY.format(org_id=org_id, ref=request_uri[len(REQUEST_URI_PREFIX) :])
+            return None
+        key = _KEY.format(org_id=client.org_id, ref=request_uri[len(REQUEST_URI_PREFIX) :])
         raw = await self._cache.get(key)
         if raw is None:
-            raise InvalidRequestUri("request_uri is unknown, expired or already used")
+            return None
         record = json.loads(raw)
         # Checked before consuming, so that another client cannot burn someone's request_uri.
-        if client_id is None or record.get("client_id") != client_id:
-            raise InvalidRequestUri("request_uri was issued to another client")
-        if await self._cache.take(key) is None:
-            raise InvalidRequestUri("request_uri is unknown, expired or already used")
-        if int(record["expires_at"]) <= now:
-            raise InvalidRequestUri("request_uri has expired")
+        if record.get("client_id") != client.client_id:
+            return None
+        if await self._cache.take(key) is None or int(record["expires_at"]) <= self._now():
+            return None
         params: dict[str, str] = record["params"]
         return {name: [value] for name, value in params.items()}

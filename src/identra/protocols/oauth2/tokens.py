@@ -126,14 +126,20 @@ async def issue_access_token(
     """Issue an access token in the client's format, bound to the request's DPoP key if any.
 
     - ``access_token_format == "opaque"``: a random reference token; its keyed digest and the
-      claims it stands for go to ``opaque_access_tokens`` (with ``grant_id``, so that revoking
-      the grant family revokes it too). Introspection (RFC 7662) answers for it.
+      claims it stands for go to ``opaque_access_tokens``. Introspection (RFC 7662) answers
+      for it.
     - otherwise an RFC 9068 JWT signed with the active key.
+    - ``grant_id``: the token family the token belongs to (``oauth_grants``); it is stored with
+      opaque tokens and named in the ``grant_id`` claim, so that revoking the family (RFC 7009
+      §2.1, refresh-token reuse) makes its access tokens inactive too.
     - ``ctx.dpop_jkt`` set (a verified DPoP proof): ``cnf: {"jkt": ...}`` and token type DPoP.
     - ``ttl`` defaults to the client's access-token lifetime, then the deployment's.
     """
     lifetime = ttl or client.access_token_ttl or ctx.access_token_ttl
     claims_extra = dict(extra or {})
+    if grant_id is not None:
+        # Introspection reports a token inactive once its family is revoked.
+        claims_extra.setdefault("grant_id", grant_id)
     token_type = "Bearer"
     if ctx.dpop_jkt is not None:
         claims_extra["cnf"] = {"jkt": ctx.dpop_jkt}
