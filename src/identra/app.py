@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from identra import __version__
 from identra.bootstrap import bootstrap
 from identra.clock import Clock
+from identra.crypto import rotation
 from identra.management import problems
 from identra.management.api import api_router
 from identra.services import Services, build_services
@@ -68,3 +69,4 @@ async def start(services: Services) -> None:
     await services.keyring.ensure([settings.signing_alg])
     services.events.start()
     services.events.every(KEY_RELOAD_SECONDS, services.keyring.load)
+    rotation.schedule(services)

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         None, description="base64url 32-byte key that encrypts secrets at rest; file when unset"
     )
     signing_alg: SigningAlg = Field("RS256", description="algorithm of the active signing key")
+    key_rotation_days: int = Field(
+        90,
+        ge=0,
+        le=3650,
+        description="rotate the signing key when the active one is this many days old; 0: never",
+    )
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
