@@ -28,6 +28,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from identra.cache.base import Cache
+from identra.crypto.client_jwks import KeysUnavailable
 from identra.crypto.jwk import Key
 from identra.protocols.oauth2.errors import InvalidClient
 from identra.protocols.oauth2.models import Client
@@ -51,10 +52,6 @@ class ClientKeySource(Protocol):
         rotated). Raises :class:`KeysUnavailable` when they cannot be had.
         """
         ...
-
-
-class KeysUnavailable(Exception):
-    pass
 
 
 def _failed(debug: str) -> InvalidClient:
