@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from identra.protocols.oauth2.grants.authorization_code import AuthorizationCodeGrant
 from identra.protocols.oauth2.grants.base import Grant
 from identra.protocols.oauth2.grants.client_credentials import ClientCredentialsGrant
+from identra.protocols.oauth2.grants.refresh_token import RefreshTokenGrant
 
 
 def default_grants() -> dict[str, Grant]:
-    grants: list[Grant] = [ClientCredentialsGrant()]
+    grants: list[Grant] = [
+        ClientCredentialsGrant(),
+        AuthorizationCodeGrant(),
+        RefreshTokenGrant(),
+    ]
     return {grant.grant_type: grant for grant in grants}

@@ -1,0 +1,1 @@
+"""Authenticators: one package each, behind a small interface, listed in ``registry``."""

@@ -1,0 +1,1 @@
+"""Username and password against the organization's users (argon2id)."""

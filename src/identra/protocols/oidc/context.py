@@ -1,0 +1,37 @@
+"""What the user-facing grants (authorization code, refresh token) need beyond
+:class:`~identra.protocols.oauth2.context.TokenContext`.
+
+The web layer builds an :class:`OidcTokenContext` for every token request; grants that need
+it call :func:`oidc_context`, which fails loudly (``server_error``) on a wiring mistake
+rather than misbehaving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from identra.cache.base import Cache
+from identra.protocols.oauth2.context import TokenContext
+from identra.protocols.oauth2.errors import ServerError
+from identra.protocols.oidc.codes import CodeStore
+from identra.protocols.oidc.storage import ClientSettingsStore, GrantStore, UserDirectory
+
+
+@dataclass(frozen=True)
+class OidcTokenContext(TokenContext):
+    cache: Cache
+    codes: CodeStore
+    grants: GrantStore
+    users: UserDirectory
+    client_settings: ClientSettingsStore
+    digest: Callable[[str], str]
+    code_ttl: int
+    refresh_token_ttl: int
+    id_token_ttl: int
+
+
+def oidc_context(ctx: TokenContext) -> OidcTokenContext:
+    if not isinstance(ctx, OidcTokenContext):
+        raise ServerError("the token endpoint is not configured for user grants")
+    return ctx

@@ -1,0 +1,108 @@
+"""The hosted login and consent pages.
+
+- ``/login/{flow}``: the current step of the login flow (``identra.flows.interface``),
+  rendered from ``templates/login/<component>.html``; POST submits it.
+- ``/oauth2/consent/{interaction}``: the consent page of an authorization request.
+
+Both exist at the root issuer and under ``/o/{org}``. Every form carries a CSRF token bound to
+the flow or interaction, which is itself bound to the browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from identra.errors import NotFound
+from identra.flows.interface import Finished, FlowProblem
+from identra.protocols.oauth2.endpoints.authorize import Browser, ErrorPage
+from identra.web.login import pages
+from identra.web.login.cookies import browser_cookie
+from identra.web.login.outcomes import respond
+from identra.web.login.runtime import runtime
+from identra.web.tenants import resolve_tenant
+
+MAX_FIELD = 4096
+
+
+async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}
+    form = await request.form()
+    out: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile) or key in out:
+            continue  # files and repeated fields are ignored: first value wins
+        out[key] = value[:MAX_FIELD]
+    return out
+
+
+async def login_step(request: Request) -> Response:
+    try:
+        await resolve_tenant(request)
+    except NotFound:
+        return pages.error_page("invalid_request", "Unknown organization.", 404)
+    rt = runtime(request)
+    cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
+    flow_id = request.path_params["flow"]
+    if request.method == "POST":
+        ip = request.client.host if request.client else None
+        step = await rt.flow.submit(flow_id, cookie.digest, await _form(request), ip)
+    else:
+        step = await rt.flow.view(flow_id, cookie.digest)
+    if isinstance(step, FlowProblem):
+        return pages.error_page("invalid_request", step.message, step.status)
+    if isinstance(step, Finished):
+        response = RedirectResponse(step.return_to, status_code=303)
+        response.headers["cache-control"] = "no-store"
+        return response
+    return pages.render(
+        f"login/{step.component}.html", step.status, challenge=step, action=request.url.path
+    )
+
+
+async def consent(request: Request) -> Response:
+    try:
+        tenant = await resolve_tenant(request)
+    except NotFound:
+        return pages.error_page("invalid_request", "Unknown organization.", 404)
+    rt = runtime(request)
+    cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
+    browser = Browser(
+        binding=cookie.digest,
+        session_cookie=request.cookies.get(rt.cookies.session_name(tenant.org_id)),
+        ip=request.client.host if request.client else None,
+    )
+    interaction_id = request.path_params["interaction"]
+    if request.method == "GET":
+        view = await rt.authorize.consent_view(interaction_id, tenant, browser)
+        if isinstance(view, ErrorPage):
+            return pages.error_page(view.error, view.description, view.status)
+        return pages.render("consent.html", view=view, action=request.url.path)
+    form = await _form(request)
+    outcome = await rt.authorize.consent_decision(
+        interaction_id,
+        tenant,
+        browser,
+        approve=form.get("decision") == "allow",
+        csrf=form.get("csrf", ""),
+    )
+    return respond(request, rt, tenant, cookie, outcome)
+
+
+def routes() -> list[BaseRoute]:
+    def both(path: str, endpoint: Any, methods: list[str]) -> list[BaseRoute]:
+        return [
+            Route(path, endpoint, methods=methods),
+            Route("/o/{org}" + path, endpoint, methods=methods),
+        ]
+
+    return [
+        *both("/login/{flow}", login_step, ["GET", "POST"]),
+        *both("/oauth2/consent/{interaction}", consent, ["GET", "POST"]),
+    ]
