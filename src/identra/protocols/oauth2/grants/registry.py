@@ -5,7 +5,9 @@ from __future__ import annotations
 from identra.protocols.oauth2.grants.authorization_code import AuthorizationCodeGrant
 from identra.protocols.oauth2.grants.base import Grant
 from identra.protocols.oauth2.grants.client_credentials import ClientCredentialsGrant
+from identra.protocols.oauth2.grants.device_code import DeviceCodeGrant
 from identra.protocols.oauth2.grants.refresh_token import RefreshTokenGrant
+from identra.protocols.oauth2.grants.token_exchange import TokenExchangeGrant
 
 
 def default_grants() -> dict[str, Grant]:
@@ -13,5 +15,7 @@ def default_grants() -> dict[str, Grant]:
         ClientCredentialsGrant(),
         AuthorizationCodeGrant(),
         RefreshTokenGrant(),
+        DeviceCodeGrant(),
+        TokenExchangeGrant(),
     ]
     return {grant.grant_type: grant for grant in grants}
