@@ -89,6 +89,7 @@ async def list_roles(
 
 @router.post("", status_code=201, response_model=RoleOut)
 async def create_role(body: RoleCreate, scope: Write, response: Response) -> RoleOut:
+    service.check_permissions(body.permissions)  # unknown names are 422, before any 403
     _check_grantable(scope, body.permissions)
     role = await service.create(
         scope.session, scope.org, service.NewRole(**body.model_dump()), scope.actor
@@ -112,6 +113,7 @@ async def update_role(
     check_if_match(request, role.version)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("permissions") is not None:
+        service.check_permissions(changes["permissions"])
         # Granting and taking away both need the permission: either changes who can do it.
         _check_grantable(scope, set(changes["permissions"]) ^ set(role.permissions))
     await service.update(scope.session, scope.org, role, changes, scope.actor)
