@@ -7,11 +7,12 @@ from enum import StrEnum
 from typing import Annotated, Any, get_args
 
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from identra.cli.runtime import JSON_OPTION, emit_json, run_services, table
+from identra.crypto.rotation import longest_token_lifetime
 from identra.settings import SigningAlg
-from identra.storage.models import Application, SigningKey
+from identra.storage.models import SigningKey
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and rotate signing keys.")
 
@@ -93,22 +94,6 @@ def list_keys(
     )
 
 
-async def longest_token_lifetime(services: Any) -> int:
-    """Seconds a token signed now may stay valid: the retired key is published that long.
-
-    The settings' defaults, and any longer per-application override.
-    """
-    tokens = services.settings.tokens
-    longest = max(tokens.access_token_ttl, tokens.id_token_ttl)
-    async with services.sessions() as session:
-        row = (
-            await session.execute(
-                select(func.max(Application.access_token_ttl), func.max(Application.id_token_ttl))
-            )
-        ).one()
-    return int(max([longest, *(v for v in row if v is not None)]))
-
-
 @app.command("rotate")
 def rotate(
     alg: Annotated[
@@ -120,7 +105,7 @@ def rotate(
     """Promote the published next key, retire the active one, publish a fresh next key.
 
     The retired key stays published for the longest token lifetime, so tokens it signed still
-    verify.
+    verify. Running servers switch at once when they share Redis, otherwise within a minute.
     """
 
     async def work(services: Any) -> dict[str, Any]:
