@@ -17,7 +17,7 @@ from identra.management.api import api_router
 from identra.services import Services, build_services
 from identra.settings import Settings
 from identra.storage.migrate import upgrade_async
-from identra.web import health, oauth, tenants
+from identra.web import health, oauth, scim, tenants
 from identra.web.middleware import EdgeMiddleware
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(api_router())
     app.router.routes.extend(health.routes())
     app.router.routes.extend(oauth.routes())
+    app.router.routes.extend(scim.routes())
     app.add_middleware(
         EdgeMiddleware, metrics=services.metrics, max_body_bytes=settings.http.max_body_bytes
     )

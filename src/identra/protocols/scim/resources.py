@@ -329,7 +329,8 @@ def project(
             out.update(target)
         elif target:
             out[schema.id] = target
-    return finish_schemas(out, rtype)
+    finish_schemas(out, rtype)
+    return {"schemas": out.pop("schemas"), **out}
 
 
 def _only_subs(attr: Attribute, value: Any, subs: set[str]) -> Any:

@@ -208,7 +208,9 @@ class ScimService:
                 raise errors.NotImplementedYet("creating the calling user is not supported")
             if len(parts) != 1:
                 raise NotFound("no SCIM resource at this path")
-            return await self._resource(method, request, ctx, ctx.catalog.user, ctx.me)
+            return await self._resource(
+                method, request, ctx, ctx.catalog.user, ctx.me, self_service=True
+            )
         rtype = ctx.catalog.by_endpoint("/" + head)
         if rtype is None:
             raise NotFound("no SCIM resource at this path")
@@ -232,8 +234,10 @@ class ScimService:
         if method != allowed:
             raise MethodNotAllowed(f"only {allowed} is allowed here")
 
-    def _store(self, ctx: ScimContext, rtype: ResourceType, write: bool) -> ResourceStore:
-        if not ctx.can(rtype.id, write):
+    def _store(
+        self, ctx: ScimContext, rtype: ResourceType, write: bool, self_service: bool = False
+    ) -> ResourceStore:
+        if not self_service and not ctx.can(rtype.id, write):
             mode = "write" if write else "read"
             raise Forbidden(f"the caller may not {mode} {rtype.id} resources")
         return ctx.stores[rtype.id]
@@ -473,9 +477,11 @@ class ScimService:
         ctx: ScimContext,
         rtype: ResourceType,
         resource_id: str,
+        *,
+        self_service: bool = False,
     ) -> ScimResponse:
         if method == "GET":
-            store = self._store(ctx, rtype, write=False)
+            store = self._store(ctx, rtype, write=False, self_service=self_service)
             attributes, excluded = self._attrs(request, rtype)
             current = await store.get(resource_id, attributes=attributes, excluded=excluded)
             none_match = request.headers.get("if-none-match")
@@ -484,7 +490,9 @@ class ScimService:
             return self._single(200, ctx, rtype, current, request)
         if method not in ("PUT", "PATCH", "DELETE"):
             raise MethodNotAllowed(f"{method} is not allowed on a {rtype.id}")
-        store = self._store(ctx, rtype, write=True)
+        store = self._store(
+            ctx, rtype, write=True, self_service=self_service and method != "DELETE"
+        )
         self._attrs(request, rtype)
         current = await store.get(resource_id, for_update=True)
         self._check_if_match(request, current)
@@ -502,6 +510,8 @@ class ScimService:
         else:
             new = apply_patch(current, rtype, request.body).resource
             check_immutable(strip_read_only(current, rtype), strip_read_only(new, rtype), rtype)
+        if self_service and new.get("active", True) != current.get("active", True):
+            raise errors.Mutability("active cannot be changed through /Me")
         updated = await store.replace(resource_id, current, new)
         return self._single(200, ctx, rtype, updated, request)
 
