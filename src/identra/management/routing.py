@@ -32,6 +32,9 @@ def _bad_text(value: str) -> bool:
 
 
 def _escape(token: str) -> str:
+    """A JSON pointer token; unstorable characters shown escaped so the answer can be sent."""
+    if _bad_text(token):
+        token = token.encode("unicode_escape", "backslashreplace").decode("ascii")
     return token.replace("~", "~0").replace("/", "~1")
 
 
