@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.cli.conftest import Cli, client_token, served
+from tests.support import REDIS_URL
 
 
 def test_m2m_app_token_reads_users(cli: Cli) -> None:
@@ -113,6 +116,29 @@ def test_deleted_app_gets_no_token(cli: Cli) -> None:
         async with served(settings) as client:
             token = await client_token(client, created["client_id"], created["client_secret"])
             assert token.status_code == 401
+
+    asyncio.run(check())
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="other processes hear of changes through Redis")
+def test_running_server_hears_of_a_deleted_app_at_once(cli: Cli) -> None:
+    """The CLI's commit is announced on the pub/sub channel before the command exits."""
+    created = cli.json("apps", "create", "--name", "svc", "--type", "m2m")
+    assert cli.settings is not None
+    settings = cli.settings
+
+    async def check() -> None:
+        async with served(settings) as client:
+            token = await client_token(client, created["client_id"], created["client_secret"])
+            assert token.status_code == 200  # the server now holds the client record
+            await asyncio.sleep(0.2)  # its subscription is listening
+            await asyncio.to_thread(cli, "apps", "delete", "svc")
+            for _ in range(50):  # well under the 30 s expiry of cached client records
+                token = await client_token(client, created["client_id"], created["client_secret"])
+                if token.status_code == 401:
+                    return
+                await asyncio.sleep(0.1)
+            raise AssertionError("the server still accepts the deleted application")
 
     asyncio.run(check())
 
