@@ -96,8 +96,8 @@ class RefreshUse:
 class GrantStore(Protocol):
     """Token families (``oauth_grants``) and their refresh tokens, stored as keyed digests.
 
-    ``use_refresh_token`` marks a token used atomically: of two concurrent requests with the
-    same token exactly one gets ``ok``; the other sees ``reused`` (RFC 9700 §4.14.2).
+    ``use_refresh_token`` retires a token atomically: of two concurrent requests with the same
+    token exactly one succeeds; the other is a reuse (RFC 9700 §4.14.2).
     """
 
     async def create(self, grant: NewGrant) -> GrantRecord: ...
@@ -113,8 +113,12 @@ class GrantStore(Protocol):
         self, org_id: str, grant_id: str, digest: str, expires_at: int, dpop_jkt: str | None
     ) -> None: ...
 
-    async def use_refresh_token(self, digest: str, application_id: str, now: int) -> RefreshUse:
-        """Mark the token used. A token of another application is ``unknown`` (and untouched)."""
+    async def find_refresh_token(self, digest: str, application_id: str, now: int) -> RefreshUse:
+        """What the token is, without using it. Another application's token is ``unknown``."""
+        ...
+
+    async def use_refresh_token(self, digest: str, now: int) -> bool:
+        """Retire the token; False when it was already used (a concurrent request won)."""
         ...
 
     async def revoke_access_token(self, org_id: str, jti: str, expires_at: int) -> None: ...

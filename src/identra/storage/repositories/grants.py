@@ -97,8 +97,8 @@ class SqlGrantStore:
                 )
             )
 
-    async def use_refresh_token(self, digest: str, application_id: str, now: int) -> RefreshUse:
-        async with self._sessions.begin() as session:
+    async def find_refresh_token(self, digest: str, application_id: str, now: int) -> RefreshUse:
+        async with self._sessions() as session:
             found = (
                 await session.execute(
                     select(RefreshToken, OAuthGrant)
@@ -106,27 +106,29 @@ class SqlGrantStore:
                     .where(RefreshToken.token_digest == digest)
                 )
             ).one_or_none()
-            if found is None:
-                return RefreshUse("unknown")
-            token, grant_row = found
-            grant = _record(grant_row)
-            if grant.application_id != application_id:
-                return RefreshUse("unknown")
-            if grant.revoked:
-                return RefreshUse("revoked", grant)
-            if token.used_at is not None:
-                return RefreshUse("reused", grant)
-            if token.expires_at <= _dt(now):
-                return RefreshUse("expired", grant)
-            # The conditional update is the atomic step: of two concurrent uses one wins.
+        if found is None:
+            return RefreshUse("unknown")
+        token, grant_row = found
+        grant = _record(grant_row)
+        if grant.application_id != application_id:
+            return RefreshUse("unknown")
+        if grant.revoked:
+            return RefreshUse("revoked", grant)
+        if token.used_at is not None:
+            return RefreshUse("reused", grant)
+        if token.expires_at <= _dt(now):
+            return RefreshUse("expired", grant)
+        return RefreshUse("ok", grant, token.dpop_jkt)
+
+    async def use_refresh_token(self, digest: str, now: int) -> bool:
+        # The conditional update is the atomic step: of two concurrent uses one wins.
+        async with self._sessions.begin() as session:
             result = await session.execute(
                 update(RefreshToken)
-                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+                .where(RefreshToken.token_digest == digest, RefreshToken.used_at.is_(None))
                 .values(used_at=_dt(now))
             )
-            if getattr(result, "rowcount", 0) != 1:
-                return RefreshUse("reused", grant)
-            return RefreshUse("ok", grant, token.dpop_jkt)
+            return bool(getattr(result, "rowcount", 0) == 1)
 
     async def revoke_access_token(self, org_id: str, jti: str, expires_at: int) -> None:
         try:

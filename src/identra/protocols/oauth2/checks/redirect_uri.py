@@ -18,11 +18,12 @@ def check_redirect_uri(draft: Draft) -> None:
     client = draft.need_client()
     try:
         uri = single(draft.params, "redirect_uri")
-        scope = single(draft.params, "scope") or ""
     except OAuth2Error as error:
         raise NoRedirect(error) from None
+    # Only to know whether this is an OIDC request; a repeated scope is reported later.
+    openid = any("openid" in value.split(" ") for value in draft.params.get("scope", []))
     if uri is None:
-        if "openid" in scope.split(" "):
+        if openid:
             raise NoRedirect(InvalidRequest("missing parameter redirect_uri"))
         if len(client.redirect_uris) != 1:
             raise NoRedirect(InvalidRequest("missing parameter redirect_uri"))

@@ -38,16 +38,17 @@ class RefreshTokenGrant:
         if len(token) > 512:
             raise InvalidGrant(INVALID)
         now = octx.now()
-        use = await octx.grants.use_refresh_token(octx.digest(token), client.id, now)
-        if use.status == "reused" and use.grant is not None:
-            await octx.grants.revoke(use.grant.id, now)
+        digest = octx.digest(token)
+        found = await octx.grants.find_refresh_token(digest, client.id, now)
+        grant = found.grant
+        if found.status == "reused" and grant is not None:
+            await octx.grants.revoke(grant.id, now)
             raise InvalidGrant(INVALID, debug="refresh token reuse: family revoked")
-        grant = use.grant
-        if use.status != "ok" or grant is None:
-            raise InvalidGrant(INVALID, debug=f"refresh token {use.status}")
-        if grant.revoked or grant.org_id != octx.tenant.org_id or grant.user_id is None:
-            raise InvalidGrant(INVALID, debug="grant revoked")
-        if use.dpop_jkt is not None and use.dpop_jkt != octx.dpop_jkt:
+        if found.status != "ok" or grant is None:
+            raise InvalidGrant(INVALID, debug=f"refresh token {found.status}")
+        if grant.org_id != octx.tenant.org_id or grant.user_id is None:
+            raise InvalidGrant(INVALID, debug="refresh token of another organization")
+        if found.dpop_jkt is not None and found.dpop_jkt != octx.dpop_jkt:
             # RFC 9449 §5: a bound refresh token needs a proof by the same key.
             raise InvalidDpopProof("the refresh token is bound to another DPoP key")
         if requested:
@@ -61,5 +62,9 @@ class RefreshTokenGrant:
         if user is None or not user.active:
             await octx.grants.revoke(grant.id, now)
             raise InvalidGrant(INVALID, debug="user no longer active")
+        # Checks passed: retire the token. Losing this race means someone else used it.
+        if not await octx.grants.use_refresh_token(digest, now):
+            await octx.grants.revoke(grant.id, now)
+            raise InvalidGrant(INVALID, debug="concurrent refresh token reuse: family revoked")
         issued = await issue_tokens(octx, client, grant, user, scopes=granted, refresh=True)
         return ProtocolResponse.json(200, issued.body)

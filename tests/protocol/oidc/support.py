@@ -4,6 +4,7 @@ cookie-keeping "browser" over httpx that walks the hosted pages without a real b
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -14,9 +15,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from identra.admin import apps as apps_admin
+from identra.admin import users as users_admin
+from identra.clock import Clock
+from identra.crypto.passwords import hash_password
+from identra.crypto.secretbox import SecretBox
+from identra.observability import audit
 from identra.storage.models import Application
-from tests.support import ADMIN, Harness
+from identra.storage.repositories import orgs
+from tests.support import Harness
 
 PASSWORD = "s3cret-passw0rd-for-tests"
 CALLBACK = "http://127.0.0.1:9/cb"
@@ -29,22 +38,43 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def make_user(
-    client: httpx.AsyncClient, org: str = "root", username: str = "alice", **extra: Any
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "username": username,
-        "password": PASSWORD,
-        "given_name": "Alice",
-        "family_name": "Liddell",
-        "emails": [{"value": f"{username}@example.com", "primary": True, "verified": True}],
-        "phone_numbers": [{"value": "+15551234567", "primary": True}],
-    }
-    body.update(extra)
-    resp = await client.post(f"/api/v1/orgs/{org}/users", json=body, headers=ADMIN)
-    assert resp.status_code == 201, resp.text
-    user: dict[str, Any] = resp.json()
-    return user
+@functools.cache
+def password_hash() -> str:
+    """One argon2id hash per test process: hashing costs about half a second here."""
+    return hash_password(PASSWORD)
+
+
+async def create_user(
+    sessions: async_sessionmaker[AsyncSession],
+    org: str = "root",
+    username: str = "alice",
+    *,
+    status: str = "active",
+    claims: dict[str, Any] | None = None,
+) -> str:
+    async with sessions.begin() as session:
+        organization = await orgs.by_handle(session, org)
+        assert organization is not None
+        new = users_admin.NewUser(
+            username=username,
+            status=status,
+            given_name="Alice",
+            family_name="Liddell",
+            locale="en-GB",
+            emails=[
+                users_admin.ContactPoint(f"{username}@example.com", primary=True, verified=True)
+            ],
+            phone_numbers=[users_admin.ContactPoint("+15551234567", primary=True)],
+            claims=claims or {},
+        )
+        user, _store = await users_admin.create(session, organization, new, audit.SYSTEM, Clock())
+        user.password_hash = password_hash()
+        await session.flush()
+        return user.id
+
+
+async def make_user(h: Harness, org: str = "root", username: str = "alice", **kw: Any) -> str:
+    return await create_user(h.services.sessions, org, username, **kw)
 
 
 @dataclass
@@ -55,26 +85,39 @@ class App:
     redirect_uri: str
 
 
-async def make_app(
-    client: httpx.AsyncClient,
+async def create_app(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
     org: str = "root",
     *,
     type: str = "web",
     redirect_uris: list[str] | None = None,
     post_logout_redirect_uris: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
     **extra: Any,
 ) -> App:
-    body: dict[str, Any] = {
-        "name": f"app-{secrets.token_hex(4)}",
-        "type": type,
-        "redirect_uris": redirect_uris or [CALLBACK],
-        "post_logout_redirect_uris": post_logout_redirect_uris or [LOGOUT_CALLBACK],
-    }
-    body.update(extra)
-    resp = await client.post(f"/api/v1/orgs/{org}/applications", json=body, headers=ADMIN)
-    assert resp.status_code == 201, resp.text
-    data = resp.json()
-    return App(data["id"], data["client_id"], data.get("client_secret"), body["redirect_uris"][0])
+    uris = redirect_uris or [CALLBACK]
+    async with sessions.begin() as session:
+        organization = await orgs.by_handle(session, org)
+        assert organization is not None
+        new = apps_admin.NewApp(
+            name=f"app-{secrets.token_hex(4)}",
+            type=type,
+            redirect_uris=uris if type != "m2m" else [],
+            post_logout_redirect_uris=(post_logout_redirect_uris or [LOGOUT_CALLBACK])
+            if type != "m2m"
+            else [],
+            **extra,
+        )
+        app, secret = await apps_admin.create(session, organization, new, audit.SYSTEM, box)
+        if settings:
+            app.settings = dict(settings)
+        await session.flush()
+        return App(app.id, app.client_id, secret, uris[0] if uris else "")
+
+
+async def make_app(h: Harness, org: str = "root", **kw: Any) -> App:
+    return await create_app(h.services.sessions, h.services.box, org, **kw)
 
 
 async def set_app_settings(h: Harness, app_id: str, **settings: Any) -> None:
@@ -132,7 +175,9 @@ class Browser:
             resp = await self.client.get(resp.headers["location"])
         raise AssertionError("redirect loop")
 
-    async def authorize(self, params: dict[str, str], path: str = "/oauth2/authorize") -> httpx.Response:
+    async def authorize(
+        self, params: dict[str, str], path: str = "/oauth2/authorize"
+    ) -> httpx.Response:
         resp = await self.client.get(f"{path}?{urlencode(params)}")
         return await self.follow(resp)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.protocol.oidc_support import Browser, auth_params, bearer, make_app, make_user, pkce_pair
+from tests.protocol.oidc.support import Browser, auth_params, bearer, make_app, make_user, pkce_pair
 from tests.support import Harness
 
 
 @pytest.fixture
 async def setup(h: Harness) -> tuple[Harness, Browser]:
-    await make_user(h.client)
+    await make_user(h)
     return h, Browser(h.client, h.settings.issuer)
 
 
 async def test_code_flow_with_pkce(setup: tuple[Harness, Browser]) -> None:
     h, browser = setup
-    app = await make_app(h.client)
+    app = await make_app(h)
     verifier, challenge = pkce_pair()
     params = auth_params(app, challenge)
     back = await browser.code_flow(params)

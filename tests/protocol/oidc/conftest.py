@@ -1,0 +1,30 @@
+"""Fixtures of the interactive OAuth/OIDC tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.protocol.oidc.support import Browser
+from tests.support import Harness, harness
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def mh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for a whole test module (building one costs over a second here).
+
+    Tests sharing it create their own users and applications and use their own ``browser``.
+    """
+    async with harness(tmp_path_factory.mktemp("oidc")) as value:
+        yield value
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser(mh: Harness) -> AsyncIterator[Browser]:
+    """A browser of its own (empty cookie jar) on the module's application."""
+    transport = httpx.ASGITransport(app=mh.app)
+    async with httpx.AsyncClient(transport=transport, base_url=mh.settings.issuer) as client:
+        yield Browser(client, mh.settings.issuer)
