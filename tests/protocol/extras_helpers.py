@@ -16,7 +16,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import update
 
 from identra.storage.models import Application, Organization
-from tests.protocol.oidc_support import Browser, auth_params, make_app, make_user, pkce_pair
+from tests.protocol.oidc.support import Browser, auth_params, make_app, make_user, pkce_pair
 from tests.support import ADMIN, Harness
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

@@ -15,7 +15,7 @@ from tests.protocol.extras_helpers import (
     unverified_claims,
     user_tokens,
 )
-from tests.protocol.oidc_support import bearer
+from tests.protocol.oidc.support import bearer
 from tests.support import Harness
 
 

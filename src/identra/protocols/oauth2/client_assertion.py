@@ -86,7 +86,7 @@ class ClientAssertionVerifier:
         secrets: Secrets,
         now: Callable[[], int],
     ) -> None:
-        self._keys = keys
+        self.keys = keys
         self._replay = replay
         self._secrets = secrets
         self._now = now
@@ -116,7 +116,7 @@ class ClientAssertionVerifier:
         kid = header.get("kid")
         for refresh in (False, True):
             try:
-                keys = await self._keys.keys(client, refresh=refresh)
+                keys = await self.keys.keys(client, refresh=refresh)
             except KeysUnavailable as exc:
                 raise _failed(f"client keys unavailable: {exc}") from exc
             candidates = [k for k in keys if kid is None or k.kid == kid]
