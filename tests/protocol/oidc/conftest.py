@@ -8,6 +8,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from identra.clock import FrozenClock
 from tests.protocol.oidc.support import Browser
 from tests.support import Harness, harness
 
@@ -28,3 +29,24 @@ async def browser(mh: Harness) -> AsyncIterator[Browser]:
     transport = httpx.ASGITransport(app=mh.app)
     async with httpx.AsyncClient(transport=transport, base_url=mh.settings.issuer) as client:
         yield Browser(client, mh.settings.issuer)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def ch(
+    tmp_path_factory: pytest.TempPathFactory, clock: FrozenClock
+) -> AsyncIterator[Harness]:
+    """Like ``mh``, with a :class:`FrozenClock` the tests move forward."""
+    async with harness(tmp_path_factory.mktemp("oidc-clock"), clock=clock) as value:
+        yield value
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def cbrowser(ch: Harness) -> AsyncIterator[Browser]:
+    transport = httpx.ASGITransport(app=ch.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ch.settings.issuer) as client:
+        yield Browser(client, ch.settings.issuer)
