@@ -3,19 +3,27 @@ cookie-keeping "browser" over httpx that walks the hosted pages without a real b
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import uvicorn
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from identra.admin import apps as apps_admin
 from identra.admin import users as users_admin
@@ -25,7 +33,7 @@ from identra.crypto.secretbox import SecretBox
 from identra.observability import audit
 from identra.storage.models import Application
 from identra.storage.repositories import orgs
-from tests.support import Harness
+from tests.support import Harness, free_port
 
 PASSWORD = "s3cret-passw0rd-for-tests"
 CALLBACK = "http://127.0.0.1:9/cb"
@@ -235,3 +243,47 @@ def bearer(token: str) -> dict[str, str]:
 
 def error_page_text(html: str) -> str:
     return re.sub(r"\s+", " ", html)
+
+
+class Receiver:
+    """A client's back-channel logout endpoint on loopback (uvicorn in a thread).
+
+    ``mode``: ``ok`` (200), ``error`` (500), ``slow`` (answers after ``delay`` seconds),
+    ``garbage`` (a 302 to elsewhere with a nonsense body).
+    """
+
+    def __init__(self, mode: str = "ok", delay: float = 5.0) -> None:
+        self.mode = mode
+        self.delay = delay
+        self.received: list[dict[str, str]] = []
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/backchannel"
+
+        async def endpoint(request: Request) -> Response:
+            form = await request.form()
+            self.received.append({k: str(v) for k, v in form.items()})
+            if self.mode == "error":
+                return Response("nope", status_code=500)
+            if self.mode == "slow":
+                await asyncio.sleep(self.delay)
+            if self.mode == "garbage":
+                return Response(b"\x00\xff garbage", status_code=302, headers={"location": "/x"})
+            return Response(status_code=200, headers={"cache-control": "no-store"})
+
+        app = Starlette(routes=[Route("/backchannel", endpoint, methods=["POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the receiver did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
