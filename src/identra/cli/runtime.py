@@ -36,10 +36,6 @@ class CliError(Exception):
     """A domain error found by the command itself; printed as one line, exit status 1."""
 
 
-class ConfigError(Exception):
-    """The configuration cannot work (bad master key...); exit status 2."""
-
-
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -171,8 +167,6 @@ def run_services(work: Callable[[Any], Awaitable[T]]) -> T:
         fail(
             "the master key does not decrypt this database's secrets (wrong IDENTRA_MASTER_KEY?)", 2
         )
-    except ConfigError as exc:
-        fail(str(exc), 2)
     except (OperationalError, ProgrammingError) as exc:
         first = str(exc.orig or exc).strip().splitlines()[0]
         hint = "" if settings.migrate_on_start else " (run `identra migrate`?)"
