@@ -630,7 +630,7 @@ class _BulkRun:
                 if self._stopped():
                     break
                 op = self.ops[index]
-                refs = _references(op.data) | _references(op.path)
+                refs = _references(op.data) | _references(op.path.split("/"))
                 if refs & self.failed_ids:
                     self._fail(index, errors.Conflict(
                         f"operation refers to bulkId {sorted(refs & self.failed_ids)[0]}, "
@@ -673,7 +673,7 @@ class _BulkRun:
 
     async def _execute(self, index: int) -> None:
         op = self.ops[index]
-        path = str(_substitute(op.path, self.ids))
+        path = "/".join(_substitute(op.path.split("/"), self.ids))
         data = _substitute(op.data, self.ids)
         headers = {"if-match": op.version} if op.version else {}
         parts = [p for p in path.split("/") if p]
