@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of requests read best one per line)
 """SCIM over HTTP: errors (RFC 7644 §3.12) that change nothing, ETags, paging, sorting,
 projection, Bulk, /Me, Roles, custom extensions, permissions and tenant isolation."""
 
@@ -294,7 +295,7 @@ async def test_bulk_with_bulk_ids_and_fail_on_errors(h: Harness) -> None:
     assert results["u2"]["status"] == "409"
     assert results["u2"]["response"]["scimType"] == "uniqueness"
     assert results["g2"]["status"] == "409"  # refers to the failed u2
-    patched = [op for op in resp.json()["Operations"] if op["method"] == "PATCH"][0]
+    patched = next(op for op in resp.json()["Operations"] if op["method"] == "PATCH")
     assert patched["status"] == "200"
     team = await h.client.get(
         "/scim2/Groups", params={"filter": 'displayName eq "Team"'}, headers=ADMIN
