@@ -38,17 +38,22 @@ def present(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def values_at(resource: Mapping[str, Any], path: AttrPath) -> list[Any]:
-    """All values at ``path`` (flattened over multi-valued attributes), unassigned ones dropped."""
+def values_at(resource: Mapping[str, Any], path: AttrPath, *, empty: bool = False) -> list[Any]:
+    """All values at ``path`` (flattened over multi-valued attributes); unassigned ones (and
+    empty strings, unless ``empty``) dropped."""
+
+    def keep(v: Any) -> bool:
+        return present(v) or (empty and v == "")
+
     value = container(resource, path).get(path.attr)
     items = value if isinstance(value, list) else [value]
     if path.sub is None:
-        return [v for v in items if present(v)]
+        return [v for v in items if keep(v)]
     out = []
     for item in items:
         if isinstance(item, Mapping):
             sub = item.get(path.sub)
-            if present(sub):
+            if keep(sub):
                 out.append(sub)
     return out
 
@@ -107,7 +112,7 @@ def matches(node: Filter, resource: Mapping[str, Any]) -> bool:
         )
     if isinstance(node, Present):
         return bool(values_at(resource, node.path))
-    return _compare_node(node, values_at(resource, node.path))
+    return _compare_node(node, values_at(resource, node.path, empty=True))
 
 
 def _compare_node(node: Compare, values: list[Any]) -> bool:
@@ -132,4 +137,4 @@ def element_matches(node: Filter, element: Mapping[str, Any]) -> bool:
     value = element.get(sub) if sub is not None else None
     if isinstance(node, Present):
         return present(value)
-    return _compare_node(node, [value] if present(value) else [])
+    return _compare_node(node, [value] if present(value) or value == "" else [])
