@@ -57,7 +57,10 @@ if ! command -v uv >/dev/null; then
   if ! command -v uv >/dev/null && command -v pyenv >/dev/null; then pyenv rehash; fi
   command -v uv >/dev/null || { log "uv installed but not on PATH"; exit 1; }
 fi
-uv sync --frozen
+# Byte-compile dependencies and our sources now: with PYTHONDONTWRITEBYTECODE set (as on
+# these machines) every process would otherwise recompile them, seconds per server start.
+uv sync --frozen --compile-bytecode
+uv run --frozen python -m compileall -q src >/dev/null
 
 # `npm ci` wipes and reinstalls node_modules, so skip it when the lockfile is
 # unchanged since the last successful install (copy kept inside node_modules).

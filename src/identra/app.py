@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from identra import __version__
-from identra.bootstrap import bootstrap
+from identra.bootstrap import prepare
 from identra.clock import Clock
 from identra.crypto import rotation
 from identra.management import problems
 from identra.management.api import api_router
 from identra.services import Services, build_services
 from identra.settings import Settings
-from identra.storage.migrate import upgrade_async
 from identra.web import health, oauth, scim, tenants
 from identra.web.middleware import EdgeMiddleware
 
@@ -62,12 +61,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
 
 async def start(services: Services) -> None:
-    """Migrate (when configured), bootstrap, and load keys. Safe to run on every start."""
-    settings = services.settings
-    if settings.migrate_on_start:
-        await upgrade_async(settings.effective_database_url)
-    await bootstrap(services)
-    await services.keyring.ensure([settings.signing_alg])
+    """Prepare the database, then start this node's background jobs. Safe on every start."""
+    await prepare(services)
     services.events.start()
     services.events.every(KEY_RELOAD_SECONDS, services.keyring.load)
     rotation.schedule(services)

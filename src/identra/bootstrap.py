@@ -30,6 +30,19 @@ class BootstrapResult:
     generated_password: str | None
 
 
+async def prepare(services: Services) -> BootstrapResult:
+    """Everything a fresh or upgraded database needs before use, by the server or the CLI:
+    migrations (when ``IDENTRA_MIGRATE_ON_START``), the bootstrap, and the signing keys."""
+    from identra.storage.migrate import upgrade_async
+
+    settings = services.settings
+    if settings.migrate_on_start:
+        await upgrade_async(settings.effective_database_url)
+    result = await bootstrap(services)
+    await services.keyring.ensure([settings.signing_alg])
+    return result
+
+
 async def bootstrap(services: Services) -> BootstrapResult:
     try:
         return await _bootstrap(services)

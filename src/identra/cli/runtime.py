@@ -108,19 +108,11 @@ def _domain_message(exc: IdentraError) -> str:
 
 
 async def prepare(services: Any) -> None:
-    """The server's first-start work (``identra.app.start``) without a node's background jobs.
+    """The server's database preparation without a node's background jobs: migrate, bootstrap
+    (a generated administrator password is printed once, on stderr), make sure keys exist."""
+    from identra.bootstrap import prepare as prepare_database
 
-    Migrate (when ``IDENTRA_MIGRATE_ON_START``), bootstrap (prints a generated administrator
-    password once, on stderr, if this creates the database), make sure signing keys exist.
-    """
-    from identra.bootstrap import bootstrap
-    from identra.storage.migrate import upgrade_async
-
-    settings = services.settings
-    if settings.migrate_on_start:
-        await upgrade_async(settings.effective_database_url)
-    await bootstrap(services)
-    await services.keyring.ensure([settings.signing_alg])
+    await prepare_database(services)
 
 
 SETTLE_SECONDS = 5.0

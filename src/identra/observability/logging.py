@@ -41,3 +41,5 @@ def configure(level: str, as_json: bool) -> None:
     root.setLevel(level)
     # uvicorn's access log duplicates ours and would print query strings (codes, tokens).
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic narrates every plugin and revision at INFO on each start; keep its warnings only.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
