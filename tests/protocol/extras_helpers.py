@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from joserfc import jws
-from joserfc.jwk import ECKey
+from joserfc.jws import JWSRegistry
 from sqlalchemy import update
 
 from identra.storage.models import Application, Organization
@@ -129,8 +128,12 @@ def unverified_claims(token: str) -> dict[str, Any]:
     return data
 
 
+def _b64(data: dict[str, Any]) -> bytes:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+
+
 def dpop_proof(
-    key: ECKey,
+    key: Any,
     url: str,
     *,
     method: str = "POST",
@@ -141,6 +144,8 @@ def dpop_proof(
     claims: dict[str, Any] | None = None,
     alg: str = "ES256",
 ) -> str:
+    """A DPoP proof; ``header``/``claims`` override members (None removes one). Signed by hand
+    so that deliberately broken proofs can be made too."""
     protected: dict[str, Any] = {"typ": "dpop+jwt", "alg": alg, "jwk": key.as_dict(private=False)}
     protected.update(header or {})
     payload: dict[str, Any] = {
@@ -153,4 +158,8 @@ def dpop_proof(
         digest = hashlib.sha256(access_token.encode()).digest()
         payload["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     payload.update(claims or {})
-    return jws.serialize_compact(protected, json.dumps(payload).encode(), key, algorithms=[alg])
+    protected = {k: v for k, v in protected.items() if v is not None}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    signing_input = _b64(protected) + b"." + _b64(payload)
+    signature = JWSRegistry.algorithms[alg].sign(signing_input, key)
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()

@@ -14,6 +14,7 @@ accepts ``https`` only.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import time
@@ -33,6 +34,18 @@ TIMEOUT = httpx.Timeout(3.0)
 MAX_BYTES = 64 * 1024
 MAX_KEYS = 20
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
+MIN_RSA_BITS = 2048
+
+
+def _rsa_bits(jwk_value: dict[str, Any]) -> int:
+    n = jwk_value.get("n")
+    if not isinstance(n, str):
+        return 0
+    try:
+        modulus = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4)).lstrip(b"\0")
+    except ValueError:
+        return 0
+    return len(modulus) * 8
 
 
 class KeysUnavailable(Exception):
@@ -65,6 +78,8 @@ def parse_jwks(data: Any) -> list[Key]:
         if not isinstance(item, dict) or item.get("use", "sig") != "sig":
             continue
         if item.get("kty") not in ("RSA", "EC", "OKP"):
+            continue
+        if item.get("kty") == "RSA" and _rsa_bits(item) < MIN_RSA_BITS:
             continue
         try:
             out.append(import_public(item))
