@@ -40,13 +40,23 @@ def serve(
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_json)
     if workers > 1:
-        # Each worker builds the app itself; the first start's bootstrap is idempotent.
+        # Prepare the database once here, so that the workers (each builds its own app) find
+        # it migrated and bootstrapped, and the generated admin password is printed once.
+        from identra.cli.runtime import run_services
+
+        async def nothing_more(_services: object) -> None:
+            return None
+
+        run_services(nothing_more)
         os.environ.setdefault("IDENTRA_DATA_DIR", str(settings.data_dir))
         uvicorn.run(
             "identra.asgi:app",
             host=host,
             port=port,
             workers=workers,
+            # A worker imports and builds the whole app before it can answer the supervisor's
+            # ping; on a busy small machine that takes longer than uvicorn's 5 s default.
+            timeout_worker_healthcheck=60,
             log_config=None,
             proxy_headers=True,
             server_header=False,
