@@ -5,13 +5,15 @@ For each signing algorithm (``--algs``) and each server (``--servers``) this scr
 1. starts the server alone, pinned to one core (``taskset -c SERVER_CPU``), on loopback;
 2. requests one token and checks it: HTTP 200, ``token_type`` Bearer, and an
    ``access_token`` that is a JWT whose header ``alg`` is the expected one;
-3. runs a warm-up, then a measured run of ``--duration`` seconds from a load generator
-   pinned to the other core (``wrk`` with bench/wrk/token.lua, else bench/loadgen.py);
+3. runs a warm-up, then ``--repeat`` measured runs of ``--duration`` seconds from a
+   load generator pinned to the other core (``wrk`` with bench/wrk/token.lua, else
+   bench/loadgen.py);
 4. checks one more token (the server survived the load) and stops the server.
 
-It prints a table (server, alg, req/s, p50 ms, p99 ms, errors) and the ratio
-Identra/oidc-provider, or JSON with ``--json``. Servers are stopped on every exit path,
-Ctrl-C and SIGTERM included. Only 127.0.0.1 is ever contacted, for a fixed time.
+It prints a table (server, alg, req/s, p50 ms, p99 ms, errors, CPU use; the median run
+by req/s) and the ratio Identra/oidc-provider, or JSON with ``--json``. Servers are
+stopped on every exit path, Ctrl-C and SIGTERM included. Only 127.0.0.1 is ever
+contacted, for a bounded time.
 
 Run from the repository root:  uv run python bench/token_throughput.py
 """
@@ -98,6 +100,9 @@ class Measurement:
     # the two differ, something else ran on the server's core and the run is noisy.
     server_cpu_pct: float | None = None
     core_busy_pct: float | None = None
+    # Requests per CPU-second of the server: steadier than req/s when something else
+    # takes a share of the server's core, since it divides that share out.
+    rps_per_cpu: float | None = None
 
 
 @dataclass
@@ -115,8 +120,8 @@ class Result:
 class Options:
     algs: tuple[str, ...]
     servers: tuple[str, ...]
-    duration: float
-    warmup: float
+    duration: int
+    warmup: int
     repeat: int
     connections: int
     scope: str
@@ -276,7 +281,8 @@ def check_token(target: Target, alg: str, scope: str, retry_for: float = 0.0) ->
     """Fail unless the endpoint returns 200 and a JWT access token signed with `alg`.
 
     Returns the JWT header. `retry_for` absorbs servers that accept connections a
-    moment before their app is ready.
+    moment before their app is ready: connection errors and 5xx are retried until
+    then, a 4xx answer is final.
     """
     deadline = time.monotonic() + retry_for
     while True:
@@ -286,7 +292,7 @@ def check_token(target: Target, alg: str, scope: str, retry_for: float = 0.0) ->
             if time.monotonic() >= deadline:
                 raise BenchError(f"token request failed: {error}") from error
         else:
-            if status == 200 or time.monotonic() >= deadline:
+            if status < 500 or time.monotonic() >= deadline:
                 break
         time.sleep(0.25)
     snippet = body[:300].decode(errors="replace")
@@ -320,13 +326,12 @@ def form_body(scope: str) -> str:
     return urllib.parse.urlencode(form)
 
 
-def run_load(target: Target, opts: Options, duration: float, server_pgid: int) -> Measurement:
+def run_load(target: Target, opts: Options, seconds: int, server_pgid: int) -> Measurement:
     # Credentials via the environment keep them out of `ps`.
     env = os.environ | {
         "BENCH_BASIC_AUTH": target.basic_auth(),
         "BENCH_BODY": form_body(opts.scope),
     }
-    seconds = max(1, round(duration))
     if opts.loadgen == "wrk":
         # One wrk thread: it has one core, and keep-alive connections multiplex on it.
         argv = [
@@ -374,6 +379,7 @@ def run_load(target: Target, opts: Options, duration: float, server_pgid: int) -
         errors=sum(detail.values()),
         error_detail=detail,
         server_cpu_pct=round(100 * server_cpu / duration_s, 1) if duration_s else None,
+        rps_per_cpu=round(raw["requests"] / server_cpu, 1) if server_cpu > 0 else None,
         core_busy_pct=(
             round(100 * (busy_after - busy_before) / (total_after - total_before), 1)
             if total_after > total_before
@@ -538,13 +544,13 @@ def run_identra(alg: str, opts: Options) -> Result:
             return measure(IDENTRA, alg, target, opts, proc.pid)
 
 
-def run_one(server: str, alg: str, opts: Options, peer_dir: Path | None) -> Result:
+def run_one(server: str, alg: str, opts: Options, peer: Path | Unavailable) -> Result:
     log(f"--- {server} {alg}")
     try:
         if server == PEER:
-            if peer_dir is None:
-                raise Unavailable("oidc-provider is not installed")
-            return run_peer(alg, opts, peer_dir)
+            if isinstance(peer, Unavailable):
+                raise peer
+            return run_peer(alg, opts, peer)
         return run_identra(alg, opts)
     except Unavailable as error:
         log(f"{server} {alg}: unavailable: {error}")
@@ -567,16 +573,21 @@ def ratios(results: Sequence[Result]) -> dict[str, dict[str, float] | None]:
         if ours is None or peer is None or not peer.rps or not peer.p50_ms or not peer.p99_ms:
             out[alg] = None
             continue
-        out[alg] = {
+        ratio = {
             "rps": round(ours.rps / peer.rps, 3),
             "p50": round(ours.p50_ms / peer.p50_ms, 3),
             "p99": round(ours.p99_ms / peer.p99_ms, 3),
         }
+        if ours.rps_per_cpu and peer.rps_per_cpu:
+            ratio["rps_per_cpu"] = round(ours.rps_per_cpu / peer.rps_per_cpu, 3)
+        out[alg] = ratio
     return out
 
 
 def format_table(results: Sequence[Result], opts: Options) -> str:
-    headers = ("server", "alg", "req/s", "p50 ms", "p99 ms", "errors", "srv cpu%", "core%")
+    headers = (
+        "server", "alg", "req/s", "p50 ms", "p99 ms", "errors", "srv cpu%", "core%", "req/cpu-s",
+    )  # fmt: skip
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     for r in results:
@@ -585,7 +596,8 @@ def format_table(results: Sequence[Result], opts: Options) -> str:
             rows.append((r.server, r.alg, r.status, *("-" * (len(headers) - 3))))
             continue
         numbers = (f"{m.rps:,.0f}", f"{m.p50_ms:.2f}", f"{m.p99_ms:.2f}", str(m.errors))
-        usage = (pct(m.server_cpu_pct), pct(m.core_busy_pct))
+        per_cpu = "-" if m.rps_per_cpu is None else f"{m.rps_per_cpu:,.0f}"
+        usage = (pct(m.server_cpu_pct), pct(m.core_busy_pct), per_cpu)
         rows.append((r.server, r.alg, *numbers, *usage))
         if m.server_cpu_pct is not None and m.core_busy_pct is not None:
             if m.core_busy_pct - m.server_cpu_pct > NOISE_PCT:
@@ -611,9 +623,11 @@ def format_table(results: Sequence[Result], opts: Options) -> str:
         if ratio is None:
             out.append(f"ratio Identra/oidc-provider {alg}: n/a (a side did not run)")
         else:
+            cpu_ratio = ratio.get("rps_per_cpu")
             out.append(
                 f"ratio Identra/oidc-provider {alg}: req/s {ratio['rps']:.2f}x, "
                 f"p50 {ratio['p50']:.2f}x, p99 {ratio['p99']:.2f}x"
+                + ("" if cpu_ratio is None else f", req/cpu-s {cpu_ratio:.2f}x")
             )
     for r in results:
         if r.reason:
@@ -675,8 +689,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, bool, bool]:
     )
     parser.add_argument("--algs", default=",".join(ALGS), help="comma list of RS256,ES256")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma list of servers")
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds (0: none)")
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds per run")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds (0: none)")
     parser.add_argument(
         "--repeat", type=int, default=1, help="measured runs per server; the median is shown"
     )
@@ -754,18 +768,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.getloadavg()[0] > 0.5:
         log(f"warning: 1-minute load average is {os.getloadavg()[0]:.2f}; results will be noisy")
 
-    peer_dir: Path | None = None
+    peer: Path | Unavailable = Unavailable("not requested")
     results: list[Result] = []
     try:
         if PEER in opts.servers:
             try:
-                peer_dir = install_peer(opts)
-            except (Unavailable, OSError, subprocess.TimeoutExpired) as error:
-                log(f"oidc-provider unavailable: {error}")
-        env_info = environment(opts, peer_dir)
+                peer = install_peer(opts)
+            except Unavailable as error:
+                peer = error
+            except (OSError, subprocess.TimeoutExpired) as error:
+                peer = Unavailable(f"installing oidc-provider failed: {error}")
+        env_info = environment(opts, peer if isinstance(peer, Path) else None)
         for alg in opts.algs:
             for server in opts.servers:
-                results.append(run_one(server, alg, opts, peer_dir))
+                results.append(run_one(server, alg, opts, peer))
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
         return 130

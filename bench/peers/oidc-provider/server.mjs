@@ -76,6 +76,9 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_basic',
   },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
+  // No `adapter`: the built-in in-memory one (it prints a warning at start) is never
+  // touched on this path, since the client is static and JWT access tokens are not
+  // stored. A real deployment would plug a database adapter in here.
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
