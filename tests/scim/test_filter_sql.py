@@ -67,7 +67,7 @@ FILTERS = [
     'userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")',
     'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")',
     'emails[type eq "work" and value co "@example.com"]',
-    'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@xmpp"]',
+    'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@x"]',
     'emails.type eq "work" and emails.value co "jensen.org"',
     'emails[type eq "work" and value co "jensen.org"]',
     "emails[primary eq true]",
@@ -85,22 +85,26 @@ FILTERS = [
     f'{ENTERPRISE}:employeeNumber gt "5"',
     'nickName eq "z" or locale sw "fr"',
     'meta.resourceType eq "User"',
-    "not (userName eq \"admin\") and not (emails pr)",
-    'userName eq null',
-    'title ne null',
+    'not (userName eq "admin") and not (emails pr)',
+    "userName eq null",
+    "title ne null",
 ]
 
 
 async def test_sql_agrees_with_memory(h: Harness) -> None:
     for person in PEOPLE:
         schemas = [USER, ENTERPRISE] if ENTERPRISE in person else [USER]
-        resp = await h.client.post("/scim2/Users", json={"schemas": schemas, **person}, headers=JSON)
+        resp = await h.client.post(
+            "/scim2/Users", json={"schemas": schemas, **person}, headers=JSON
+        )
         assert resp.status_code == 201, resp.text
     everyone = (await h.client.get("/scim2/Users", headers=ADMIN)).json()["Resources"]
     assert len(everyone) == len(PEOPLE) + 1  # and the administrator
     rtype = DEFAULT_CATALOG.user
     for expression in FILTERS:
-        expected = sorted(u["userName"] for u in everyone if matches(compile_filter(expression, rtype), u))
+        expected = sorted(
+            u["userName"] for u in everyone if matches(compile_filter(expression, rtype), u)
+        )
         resp = await h.client.get(
             "/scim2/Users", params={"filter": expression, "count": "100"}, headers=ADMIN
         )

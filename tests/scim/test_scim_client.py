@@ -31,9 +31,7 @@ from tests.support import Harness
 
 @pytest.fixture
 async def scim(h: Harness) -> AsyncIterator[ASGISCIMClient]:
-    token = await h.m2m_token(
-        "root", ["users:read", "users:write", "groups:read", "groups:write"]
-    )
+    token = await h.m2m_token("root", ["users:read", "users:write", "groups:read", "groups:write"])
     client = ASGISCIMClient(
         h.app,
         base_url=f"{h.settings.issuer}/scim2",
@@ -105,7 +103,9 @@ async def test_users_lifecycle(scim: ASGISCIMClient) -> None:
         'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984"',
         'name.familyName sw "jen" and not (displayName eq "nobody")',
     ):
-        found = await scim.query(User[EnterpriseUser], query_parameters=SearchRequest(filter=expression))
+        found = await scim.query(
+            User[EnterpriseUser], query_parameters=SearchRequest(filter=expression)
+        )
         assert found.total_results == 1, expression
         assert found.resources[0].id == created.id
 
@@ -173,9 +173,7 @@ async def test_groups_lifecycle(scim: ASGISCIMClient) -> None:
         group.id,
         PatchOp[Group](
             operations=[
-                PatchOperation(
-                    op=PatchOperation.Op.remove, path=f'members[value eq "{alice.id}"]'
-                )
+                PatchOperation(op=PatchOperation.Op.remove, path=f'members[value eq "{alice.id}"]')
             ]
         ),
     )

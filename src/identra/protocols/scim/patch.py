@@ -391,7 +391,7 @@ def _apply_filtered(
     if sub is not None:
         new = normalize_single(sub, value, f"{name}.{sub.name}", lenient=True)
         if not matched:
-            terms = _eq_terms(target.filter)
+            terms = _eq_terms(target.filter) if op == "add" else None
             if terms is None:
                 raise NoTarget(f"no value of {name} matches the filter")
             created = normalize_single(attr, {**terms, sub.name: new}, name, lenient=True)
