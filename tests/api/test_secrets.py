@@ -18,6 +18,9 @@ ROOT = "/api/v1/orgs/root"
 
 async def test_no_secret_leaks(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    # SQLAlchemy pins its own loggers at WARNING: open them too, for statements, parameters
+    # and result rows on both backends (aiosqlite's own DEBUG lines are SQLite-only).
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy")
     c = h.client
     secrets: dict[str, str] = {"bootstrap password": ADMIN_PASSWORD}
 
