@@ -55,8 +55,13 @@ class DeviceAuthorization:
     interval: int
     status: str = "pending"  # pending | approved | denied
     subject: str | None = None
-    # Set on approval: scopes the user agreed to (may narrow the requested ones).
+    # Set on approval: scopes the user agreed to (may narrow the requested ones), and the
+    # facts of the user's authentication for the ID token (OIDC Core §2).
     approved_scope: list[str] = field(default_factory=list)
+    auth_time: int | None = None
+    acr: str | None = None
+    amr: list[str] = field(default_factory=list)
+    session_id: str | None = None
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"))
@@ -139,14 +144,27 @@ class DeviceCodes:
         subject: str,
         now: int,
         scope: list[str] | None = None,
+        *,
+        auth_time: int | None = None,
+        acr: str | None = None,
+        amr: list[str] | None = None,
+        session_id: str | None = None,
     ) -> DeviceAuthorization | None:
-        """Approve for ``subject``; ``scope`` may narrow what was requested. None if not pending."""
+        """Approve for ``subject`` (the user's id); ``scope`` may narrow what was requested.
+
+        ``auth_time``/``acr``/``amr``/``session_id`` describe the user's login on the
+        verification page and go into the ID token. None if the code is not pending.
+        """
         record = await self.by_user_code(org_id, user_code, now)
         if record is None:
             return None
         record.status = "approved"
         record.subject = subject
         record.approved_scope = [s for s in (scope or record.scope) if s in record.scope]
+        record.auth_time = auth_time
+        record.acr = acr
+        record.amr = list(amr or [])
+        record.session_id = session_id
         await self._save(record, now)
         return record
 
