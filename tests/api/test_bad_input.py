@@ -90,6 +90,8 @@ async def test_text_no_database_can_store_is_refused(h: Harness) -> None:
         (f"{ROOT}/users", '{"username": "sur", "claims": {"\\ud800": 1}}', "/claims/\\ud800"),
         (f"{ROOT}/users", '{"username": "lone\\udc00"}', "/username"),
         (f"{ROOT}/claims", '{"uri": "urn:x", "display_name": "\\ud83d"}', "/display_name"),
+        (f"{ROOT}/users", '{"username": "inf", "claims": {"n": [1, 1e999]}}', "/claims/n/1"),
+        (f"{ROOT}/users", '{"username": "ninf", "claims": {"n": -1E400}}', "/claims/n"),
     ]
     for url, raw, pointer in cases:
         resp = await h.client.post(url, content=raw.encode(), headers=JSON)

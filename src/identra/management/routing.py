@@ -2,14 +2,16 @@
 
 JSON can carry what no column can store: ``\\u0000`` (PostgreSQL rejects NUL in text and
 JSONB), lone surrogates such as ``\\ud800`` (not encodable as UTF-8, so neither database nor
-the JSON response can take them) and the non-standard ``NaN``/``Infinity`` constants Python's
-parser accepts. Typed fields could each carry a pattern, but free-form JSON (user claims) cannot,
-so the whole request is checked once here and answered with problem+json instead of a 500.
+the JSON response can take them), and numbers that are not finite: the non-standard
+``NaN``/``Infinity`` constants Python's parser accepts, and overflowing ones like ``1e999``.
+Typed fields could each carry a pattern, but free-form JSON (user claims) cannot, so the
+whole request is checked once here and answered with problem+json instead of a 500.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -44,6 +46,8 @@ def find_bad_text(value: Any, pointer: str = "", depth: int = 0) -> str | None:
         return pointer or "/"
     if isinstance(value, str):
         return (pointer or "/") if _bad_text(value) else None
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999 parses as infinity
+        return pointer or "/"
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{pointer}/{_escape(key) if isinstance(key, str) else key}"
@@ -72,8 +76,8 @@ def _invalid_text(pointer: str) -> Problem:
         errors=[
             {
                 "pointer": pointer,
-                "detail": "text must be valid Unicode without NUL characters, nested at most "
-                f"{MAX_DEPTH} levels deep",
+                "detail": "text must be valid Unicode without NUL characters, numbers finite, "
+                f"and values nested at most {MAX_DEPTH} levels deep",
             }
         ],
     )
