@@ -50,10 +50,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     services.events.on("org", lambda handle: tenants.forget(app.state.tenants, handle))
     services.events.on("keys", lambda _kid: services.keyring.load())
     problems.install(app)
-    app.include_router(api_router())
-    app.router.routes.extend(health.routes())
+    # Protocol routes first: Starlette tries routes in order, and the token endpoint should not
+    # pay for matching every management path before its own.
     app.router.routes.extend(oauth.routes())
+    app.router.routes.extend(health.routes())
     app.router.routes.extend(scim.routes())
+    app.include_router(api_router())
     app.add_middleware(
         EdgeMiddleware, metrics=services.metrics, max_body_bytes=settings.http.max_body_bytes
     )
