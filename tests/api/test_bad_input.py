@@ -302,7 +302,15 @@ async def test_bad_paging_and_filters_are_4xx(h: Harness) -> None:
     await populate(h, "root")
     before = await ready(h)
     for route in ("users", "groups", "roles", "claims", "user-stores", "domains", "audit-events"):
-        for query in ("limit=0", "limit=100000", "limit=x", "cursor=!!", "cursor=WzEsMl0"):
+        for query in (
+            "limit=0",
+            "limit=100000",
+            "limit=x",
+            "cursor=!!",
+            "cursor=WzEsMl0",  # [1,2]
+            "cursor=WyI5OTk5LTEyLTMxVDIzOjU5OjU5LTIzOjU5IiwgImEiXQ",  # 9999-12-31T23:59:59-23:59
+            "cursor=WyIyMDIwLTAxLTAxVDAwOjAwOjAwIiwgImEiXQ",  # a naive date-time
+        ):
             resp = await h.client.get(f"{ROOT}/{route}?{query}", headers=ADMIN)
             assert resp.status_code in (400, 422), (route, query, resp.text)
             assert resp.headers["content-type"] == "application/problem+json"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -61,10 +61,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise _bad_cursor()
     try:
         stamp = datetime.fromisoformat(value[0])
-    except ValueError as exc:
+        if stamp.tzinfo is None:
+            raise ValueError("naive")
+        stamp = stamp.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise _bad_cursor() from exc
-    if stamp.tzinfo is None:
-        raise _bad_cursor()
     return stamp, _key(value[1])
 
 
