@@ -1,14 +1,19 @@
 // openid-client (v6) as an independent relying party, driven step by step from pytest.
 //
 //   node oidc.mjs <command> '<json input>'   ->   one JSON object on stdout
+//   node oidc.mjs serve                      ->   reads {"command", "input"} lines on stdin,
+//                                                answers one JSON line each (one process
+//                                                for a whole test module)
 //
 // Every command discovers the issuer first (openid-client validates the metadata: the issuer
 // must match, endpoints must be URLs). Errors are reported as {"error": ..., "code": ...}
 // with exit status 0 so that pytest can assert on them; a crash exits non-zero.
 import * as client from 'openid-client'
 
+import * as readline from 'node:readline'
+
 const [command, raw] = process.argv.slice(2)
-const input = JSON.parse(raw ?? '{}')
+let input = JSON.parse(raw ?? '{}')
 
 async function configure() {
   const auth = input.client_secret ? client.ClientSecretBasic(input.client_secret) : client.None()
@@ -101,13 +106,27 @@ const commands = {
   },
 }
 
-const run = commands[command]
-if (!run) {
-  console.error(`unknown command ${command}`)
-  process.exit(2)
+async function execute(name) {
+  const run = commands[name]
+  if (!run) return { error: 'unknown_command', message: `unknown command ${name}` }
+  try {
+    return await run()
+  } catch (error) {
+    return describe(error)
+  }
 }
-try {
-  console.log(JSON.stringify(await run()))
-} catch (error) {
-  console.log(JSON.stringify(describe(error)))
+
+if (command === 'serve') {
+  const lines = readline.createInterface({ input: process.stdin })
+  for await (const line of lines) {
+    const request = JSON.parse(line)
+    input = request.input
+    console.log(JSON.stringify(await execute(request.command)))
+  }
+} else {
+  if (!commands[command]) {
+    console.error(`unknown command ${command}`)
+    process.exit(2)
+  }
+  console.log(JSON.stringify(await execute(command)))
 }

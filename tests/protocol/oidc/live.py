@@ -99,22 +99,47 @@ def node_available() -> None:
         raise RuntimeError("run `npm ci --prefix tests/node` (scripts/setup.sh does it)")
 
 
-async def rp(command: str, **payload: Any) -> dict[str, Any]:
-    """Run one openid-client step (tests/node/oidc.mjs) and return its JSON answer."""
+class RelyingParty:
+    """One long-lived ``node tests/node/oidc.mjs serve`` process: each call is one
+    openid-client step (a JSON line in, a JSON line out)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self._proc = proc
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, command: str, **payload: Any) -> dict[str, Any]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        async with self._lock:
+            line = json.dumps({"command": command, "input": payload}) + "\n"
+            self._proc.stdin.write(line.encode())
+            await self._proc.stdin.drain()
+            answer = await asyncio.wait_for(self._proc.stdout.readline(), timeout=60)
+        assert answer, "the openid-client harness exited"
+        result: dict[str, Any] = json.loads(answer)
+        return result
+
+
+@asynccontextmanager
+async def relying_party() -> AsyncIterator[RelyingParty]:
     node_available()
     proc = await asyncio.create_subprocess_exec(
         "node",
         str(NODE_DIR / "oidc.mjs"),
-        command,
-        json.dumps(payload),
+        "serve",
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "NODE_NO_WARNINGS": "1"},
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, err.decode()
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+    try:
+        yield RelyingParty(proc)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
 
 
 @asynccontextmanager

@@ -175,7 +175,7 @@ async def test_back_channel_failures_do_not_block_logout(
     saved = notifier._timeout
     notifier._timeout = 0.5
     try:
-        with Receiver(mode, delay=3) as receiver:
+        with Receiver(mode, delay=1.5) as receiver:
             app = await make_app(
                 mh, settings={"skip_consent": True, "backchannel_logout_uri": receiver.url}
             )

@@ -21,9 +21,10 @@ from playwright.async_api import Page
 from tests.protocol.oidc.live import (
     ClientSite,
     ClockedLiveServer,
+    RelyingParty,
     ShiftedClock,
     chromium,
-    rp,
+    relying_party,
     seeding,
 )
 from tests.protocol.oidc.support import PASSWORD, App, query
@@ -77,6 +78,12 @@ async def chrome() -> AsyncIterator[PlaywrightBrowser]:
         yield browser
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def rp() -> AsyncIterator[RelyingParty]:
+    async with relying_party() as value:
+        yield value
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def page(chrome: PlaywrightBrowser) -> AsyncIterator[Page]:
     context = await chrome.new_context()
@@ -114,7 +121,7 @@ async def _login_in_browser(page: Page, site: ClientSite, url: str) -> str:
 
 
 async def test_discovery_is_valid_for_openid_client(
-    server: ClockedLiveServer, apps: dict[str, App]
+    server: ClockedLiveServer, apps: dict[str, App], rp: RelyingParty
 ) -> None:
     found = await rp("discover", **_client(server, apps["web"]))
     assert "error" not in found, found
@@ -125,7 +132,11 @@ async def test_discovery_is_valid_for_openid_client(
 
 
 async def test_code_flow_userinfo_refresh_and_logout(
-    server: ClockedLiveServer, apps: dict[str, App], page: Page, site: ClientSite
+    server: ClockedLiveServer,
+    apps: dict[str, App],
+    page: Page,
+    site: ClientSite,
+    rp: RelyingParty,
 ) -> None:
     web = apps["web"]
     client = _client(server, web)
@@ -180,7 +191,9 @@ async def test_code_flow_userinfo_refresh_and_logout(
     assert query(silent)["error"] == "login_required"
 
 
-async def test_client_credentials(server: ClockedLiveServer, apps: dict[str, App]) -> None:
+async def test_client_credentials(
+    server: ClockedLiveServer, apps: dict[str, App], rp: RelyingParty
+) -> None:
     m2m = apps["m2m"]
     good = await rp("client_credentials", **_client(server, m2m), scope="api:read")
     assert good["tokens"]["token_type"].lower() == "bearer", good
@@ -198,6 +211,7 @@ async def test_negative_cases(
     page: Page,
     clock: ShiftedClock,
     site: ClientSite,
+    rp: RelyingParty,
 ) -> None:
     spa = apps["spa"]  # a public client: PKCE is all that protects its code
     client = _client(server, spa)
