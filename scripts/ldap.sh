@@ -109,7 +109,12 @@ start() {
     "$SLAPD" -f "$DIR/slapd.conf" -h "ldap://127.0.0.1:$PORT/ ldaps://127.0.0.1:$TLS_PORT/" ||
       { log "slapd did not start"; return 1; }
     local i
-    for ((i = 0; i < TIMEOUT * 5; i++)); do ready && break; sleep 0.2; done
+    for ((i = 0; i < TIMEOUT * 5; i++)); do
+      ready && break
+      # slapd forks into the background; if it died (a port in use...) stop waiting.
+      if ((i > 10)) && ! running; then log "slapd exited (port in use?)"; return 1; fi
+      sleep 0.2
+    done
     ready || { log "slapd did not accept connections within ${TIMEOUT}s"; return 1; }
     log "slapd started on 127.0.0.1:$PORT (ldaps :$TLS_PORT), data in $DIR"
   fi

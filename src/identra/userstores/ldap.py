@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import ssl
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -133,7 +134,7 @@ class LdapPool:
             user=user,
             password=password,
             client_strategy=SYNC,
-            receive_timeout=self.config.timeout,
+            receive_timeout=math.ceil(self.config.timeout),  # ldap3 wants whole seconds
             raise_exceptions=False,
             auto_bind=False,
         )
@@ -143,12 +144,15 @@ class LdapPool:
                 raise StoreError("StartTLS failed")
             if not conn.bind():
                 code = conn.result.get("result") if conn.result else None
-                conn.unbind()
                 if code == INVALID_CREDENTIALS:
                     raise InvalidCredentials
                 raise StoreError(f"LDAP bind failed ({code})")
         except LDAPException as exc:
+            _close(conn)
             raise StoreError(f"LDAP server unreachable: {type(exc).__name__}") from exc
+        except BaseException:
+            _close(conn)
+            raise
         return conn
 
     async def run(self, work: Callable[[Connection], T]) -> T:
@@ -187,6 +191,12 @@ def _close(conn: Connection) -> None:
         conn.unbind()
     except (LDAPException, OSError):
         pass
+    sock = getattr(conn, "socket", None)
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
 
 
 _pools: dict[tuple[str, int, int], LdapPool] = {}
@@ -205,6 +215,15 @@ def pool_for(store_id: str, version: int, config: LdapConfig, password: str | No
         pool = LdapPool(config, password)
         _pools[key] = pool
     return pool
+
+
+def close_all() -> None:
+    """Close every pooled connection (at shutdown, and between tests)."""
+    while _pools:
+        _, pool = _pools.popitem()
+        idle, pool._idle = pool._idle, []
+        for conn in idle:
+            _close(conn)
 
 
 def _first(attrs: dict[str, Any], name: str) -> str | None:
