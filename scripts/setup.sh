@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent developer/CI setup: Python env via uv, npm deps for the Node test
 # harness and the console. `--system` (used by CI) also apt-installs missing
-# Debian packages: PostgreSQL, Redis, Chromium, Node.js/npm.
+# Debian packages: PostgreSQL, Redis, Chromium, Node.js/npm, slapd (LDAP tests).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,9 +22,11 @@ if ((system)); then
   missing=()
   command -v make >/dev/null || missing+=(make)
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
-  for pkg in redis-server chromium; do
+  # slapd + ldap-utils: the private OpenLDAP of the LDAP user-store tests (scripts/ldap.sh).
+  for pkg in redis-server chromium slapd ldap-utils; do
     installed "$pkg" || missing+=("$pkg")
   done
+  command -v openssl >/dev/null || missing+=(openssl)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   if ((${#missing[@]} == 0)); then
