@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from identra.authenticators.password.authenticator import LockoutPolicy
 from identra.clock import FrozenClock
 from identra.storage.models import AuditEvent, User
+from identra.web.login.runtime import for_app
 from tests.protocol.oidc.support import (
     PASSWORD,
     Browser,
@@ -138,7 +139,7 @@ async def test_unknown_usernames_lock_out_too(ch: Harness, cbrowser: Browser) ->
 
 
 async def test_per_ip_rate_limit(ch: Harness, cbrowser: Browser) -> None:
-    rt = ch.app.state.interactive
+    rt = for_app(ch.app)
     authenticator = rt.flow._auth
     saved = authenticator.policy
     authenticator.policy = LockoutPolicy(ip_limit=3, ip_window=60)

@@ -13,6 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from identra.protocols.oidc.backchannel import EVENT
+from identra.web.login.runtime import for_app
 from tests.protocol.oidc.support import (
     LOGOUT_CALLBACK,
     App,
@@ -171,7 +172,7 @@ async def test_back_channel_logout(mh: Harness, user: str, browser: Browser) -> 
 async def test_back_channel_failures_do_not_block_logout(
     mh: Harness, user: str, browser: Browser, mode: str
 ) -> None:
-    notifier = mh.app.state.interactive.terminator._notifier
+    notifier = for_app(mh.app).terminator._notifier
     saved = notifier._timeout
     notifier._timeout = 0.5
     try:

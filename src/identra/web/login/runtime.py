@@ -160,10 +160,15 @@ async def _issuer_of(services: Services, org_id: str) -> str:
     )
 
 
-def runtime(request: Request) -> InteractiveRuntime:
-    state = request.app.state
+def for_app(app: Any) -> InteractiveRuntime:
+    """The application's runtime, built on first use."""
+    state = app.state
     current: InteractiveRuntime | None = getattr(state, "interactive", None)
     if current is None:
         current = build(state.services, state.client_store)
         state.interactive = current
     return current
+
+
+def runtime(request: Request) -> InteractiveRuntime:
+    return for_app(request.app)
