@@ -17,6 +17,8 @@ class User(IdMixin, OrgOwnedMixin, TimestampMixin, VersionMixin, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "user_store_id", "username_normalized"),
         Index("ix_users_org_username", "org_id", "username_normalized"),
+        Index("ix_users_org_external_id", "org_id", "external_id"),
+        Index("ix_users_org_created", "org_id", "created_at"),
     )
 
     user_store_id: Mapped[str] = mapped_column(
