@@ -12,6 +12,7 @@ from typing import Any
 
 from identra.protocols.oauth2.errors import OAuth2Error
 from identra.protocols.oauth2.models import Client, Tenant
+from identra.protocols.oidc.id_token import IssuedTokenVerifier
 
 
 class NoRedirect(Exception):
@@ -29,6 +30,7 @@ class Draft:
     tenant: Tenant
     params: dict[str, list[str]]
     now: int
+    verifier: IssuedTokenVerifier  # for id_token_hint
     client: Client | None = None
     redirect_uri: str | None = None
     redirect_uri_sent: bool = False

@@ -13,7 +13,7 @@ from identra.protocols.oauth2.checks.base import Draft
 from identra.protocols.oauth2.errors import InvalidRequest
 from identra.protocols.oauth2.params import single
 from identra.protocols.oidc.claims import parse_claims_parameter
-from identra.protocols.oidc.id_token import IssuedTokenVerifier, TokenInvalid
+from identra.protocols.oidc.id_token import TokenInvalid
 
 DISPLAYS = ("page", "popup", "touch", "wap")
 
@@ -43,13 +43,13 @@ def check_login_context(draft: Draft) -> None:
     draft.claims = parse_claims_parameter(_bounded(draft, "claims", 8192))
 
 
-def check_id_token_hint(draft: Draft, verifier: IssuedTokenVerifier) -> None:
+def check_id_token_hint(draft: Draft) -> None:
     hint = single(draft.params, "id_token_hint")
     if not hint:
         return
     client = draft.need_client()
     try:
-        claims = verifier.verify(
+        claims = draft.verifier.verify(
             hint, issuer=draft.tenant.issuer, now=draft.now, typ=("JWT",), check_expiry=False
         )
     except TokenInvalid as exc:

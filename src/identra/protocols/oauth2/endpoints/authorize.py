@@ -1,8 +1,8 @@
 """RFC 6749 §4.1.1-§4.1.2 and OIDC Core 1.0 §3.1.2: the authorization endpoint.
 
-1. Validate the request with the checks in :data:`CHECKS`, in that order. Errors found before
-   the client and its redirect URI are trusted end on an error page; later ones go back to the
-   client (§4.1.2.1) through the requested response mode.
+1. Validate the request: the client and redirect URI checks, then :data:`CHECKS` in order.
+   Errors found before the client and its redirect URI are trusted end on an error page;
+   later ones go back to the client (§4.1.2.1) through the requested response mode.
 2. Decide: is a login needed (no SSO session, ``prompt=login``, ``max_age`` exceeded, another
    user named by ``id_token_hint``, an essential ``acr`` not met)? Is consent needed? With
    ``prompt=none`` either need is an error (``login_required``, ``consent_required``, §3.1.2.6).
@@ -181,40 +181,20 @@ class AuthorizationRequest:
 
 Check = Callable[[Draft], None]
 
-
-def _checks(verifier: IssuedTokenVerifier) -> list[Check]:
-    """The checks that run once client and redirect URI are trusted, in order."""
-    return [
-        response.check_response_mode,  # first: later errors travel the requested way
-        check_unsupported,
-        response.check_response_type,
-        hints.check_state_and_nonce,
-        scope.check_scope,
-        pkce_check.check_pkce,
-        prompt.check_prompt,
-        prompt.check_max_age,
-        hints.check_display,
-        hints.check_login_context,
-        lambda draft: hints.check_id_token_hint(draft, verifier),
-    ]
-
-
-CHECKS = (
-    "client.check_client (error page)",
-    "redirect_uri.check_redirect_uri (error page)",
-    *(
-        "response.check_response_mode",
-        "unsupported.check_unsupported",
-        "response.check_response_type",
-        "hints.check_state_and_nonce",
-        "scope.check_scope",
-        "pkce.check_pkce",
-        "prompt.check_prompt",
-        "prompt.check_max_age",
-        "hints.check_display",
-        "hints.check_login_context",
-        "hints.check_id_token_hint",
-    ),
+# Run in this order once the client and its redirect URI are trusted (before that:
+# client.check_client and redirect_uri.check_redirect_uri, whose errors end on a page).
+CHECKS: tuple[Check, ...] = (
+    response.check_response_mode,  # first: later errors travel the way the client asked
+    check_unsupported,
+    response.check_response_type,
+    hints.check_state_and_nonce,
+    scope.check_scope,
+    pkce_check.check_pkce,
+    prompt.check_prompt,
+    prompt.check_max_age,
+    hints.check_display,
+    hints.check_login_context,
+    hints.check_id_token_hint,
 )
 
 
@@ -268,7 +248,7 @@ class AuthorizationEndpoint:
         # OIDC Core §3.1.2.1: POST uses form serialization; parameters are not mixed.
         params = request.query if request.method == "GET" else request.form
         now = self.s.now()
-        draft = Draft(tenant=tenant, params=params, now=now)
+        draft = Draft(tenant=tenant, params=params, now=now, verifier=self.s.verifier)
         try:
             await client_check.check_client(draft, self.s.clients)
             draft.params = await self._pushed(draft)
@@ -277,7 +257,7 @@ class AuthorizationEndpoint:
             return Outcome(error_page(exc.error))
         assert draft.redirect_uri is not None
         try:
-            for check in _checks(self.s.verifier):
+            for check in CHECKS:
                 check(draft)
         except OAuth2Error as error:
             state = draft.state if draft.state is not None else _safe_state(params)
