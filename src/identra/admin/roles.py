@@ -165,7 +165,12 @@ async def assign(
     user_id: str | None = None,
     group_id: str | None = None,
 ) -> RoleAssignment:
-    """Assign the role to one user or one group of the same organization."""
+    """Assign the role to one user or one group of the same organization.
+
+    The unique constraint on (role, user, group) does not hold when one side is NULL, so
+    assignments to a role are serialized by updating the role row first (its version: an
+    assignment changes who holds the role); the duplicate check then sees every committed one.
+    """
     if (user_id is None) == (group_id is None):
         raise InvalidInput("give exactly one of user_id and group_id")
     if user_id is not None:
@@ -181,6 +186,8 @@ async def assign(
         same = RoleAssignment.group_id == group_id
         subject = f"group {group_id}"
     conflict = f"the role is already assigned to {subject}"
+    role.version += 1
+    await session.flush()
     if await session.scalar(
         select(RoleAssignment.id).where(RoleAssignment.role_id == role.id, same)
     ):
@@ -207,9 +214,9 @@ async def unassign(
     assignment: RoleAssignment,
     actor: audit.Actor,
 ) -> None:
+    role.version += 1
+    await session.flush()  # serializes changes to the role's assignments (see assign)
     if is_administrator(role) and org.parent_id is None:
-        # Lock the role row (PostgreSQL) so two concurrent removals cannot both pass the count.
-        await session.execute(select(Role.id).where(Role.id == role.id).with_for_update())
         holders = await session.scalar(
             select(func.count())
             .select_from(RoleAssignment)

@@ -2,7 +2,8 @@
 
 A caller can only grant what it holds: creating or changing a role with a permission the caller
 lacks, or assigning such a role, is 403, so ``roles:write`` cannot be turned into more.
-Assignments are immutable (created, then deleted), so their ETag is constant.
+Assignments are immutable (created, then deleted), so their ETag is constant; creating or
+deleting one changes who holds the role, and so the role's version.
 """
 
 from __future__ import annotations
