@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 
 from identra.admin import users as service
-from identra.cli import lookup
+from identra.cli import lookup, users_import
 from identra.cli.runtime import (
     JSON_OPTION,
     ORG_OPTION,
@@ -24,6 +24,7 @@ from identra.management.schemas.users import UserCreate, UserOut
 from identra.storage.models import User
 
 app = typer.Typer(no_args_is_help=True, help="Manage users.")
+app.command("import")(users_import.import_users)
 
 
 def _out(user: User, store: str) -> UserOut:
