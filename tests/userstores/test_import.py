@@ -38,7 +38,7 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-async def login(cli: Cli, username: str, password: str) -> User | None:
+async def login(cli: Cli, username: str, password: str) -> User | None:  # noqa: F811
     assert cli.settings is not None
     app = create_app(cli.settings)
     async with running(app):
@@ -50,7 +50,7 @@ async def login(cli: Cli, username: str, password: str) -> User | None:
             return await stores.authenticate(username, password)
 
 
-async def rows_of(cli: Cli, model: Any, *where: Any) -> list[Any]:
+async def rows_of(cli: Cli, model: Any, *where: Any) -> list[Any]:  # noqa: F811
     assert cli.settings is not None
     app = create_app(cli.settings)
     async with running(app), app.state.services.sessions() as session:
