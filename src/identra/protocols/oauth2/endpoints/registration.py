@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -169,11 +169,7 @@ class RegistrationContext:
     check_redirect_uri: Callable[[str, str], None]
     now: Callable[[], int]
     # Counts registrations per key within an hour (the cache backend's ``incr``).
-    count: Callable[[str], Any]
-
-
-def _created(status: int, payload: dict[str, Any]) -> ProtocolResponse:
-    return ProtocolResponse.json(status, payload)
+    count: Callable[[str], Awaitable[int]]
 
 
 def _body(request: ProtocolRequest) -> dict[str, Any]:
@@ -347,7 +343,7 @@ class RegistrationEndpoint:
         self, request: ProtocolRequest, ctx: RegistrationContext, extra_scopes: list[str]
     ) -> ProtocolResponse:
         counter = f"dcr:{ctx.tenant.org_id}:{request.client_ip or 'unknown'}"
-        if int(await ctx.count(counter)) > REGISTRATIONS_PER_HOUR:
+        if await ctx.count(counter) > REGISTRATIONS_PER_HOUR:
             raise RegistrationRateLimited("too many registrations; try again later")
         metadata = validate_metadata(_body(request), extra_scopes, ctx.check_redirect_uri)
         secret = None if metadata.token_endpoint_auth_method not in SECRET_METHODS else _secret()
@@ -359,7 +355,7 @@ class RegistrationEndpoint:
             registration_token_digest=ctx.digest(token),
             ip=request.client_ip,
         )
-        return _created(201, self._describe(ctx, registered, secret, token))
+        return ProtocolResponse.json(201, self._describe(ctx, registered, secret, token))
 
     async def _authorized(
         self, request: ProtocolRequest, ctx: RegistrationContext, client_id: str
