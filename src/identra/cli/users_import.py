@@ -302,7 +302,7 @@ async def import_rows(
     progress: Progress | None,
 ) -> Report:
     """The import itself (also used by the benchmark)."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from identra.cli.lookup import org as find_org
     from identra.clock import Clock
@@ -403,11 +403,11 @@ async def import_rows(
                             }
                         )  # fmt: skip
                 if users:
-                    await session.execute(insert(User), users)
+                    await _insert(session, User.__table__, users)
                     if emails:
-                        await session.execute(insert(UserEmail), emails)
+                        await _insert(session, UserEmail.__table__, emails)
                     if phones:
-                        await session.execute(insert(UserPhone), phones)
+                        await _insert(session, UserPhone.__table__, phones)
                     audit.record(
                         session,
                         org_id=org_id,
@@ -466,6 +466,23 @@ async def import_rows(
             progress.stop()
     report.seconds = time.perf_counter() - started
     return report
+
+
+async def _insert(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows: PostgreSQL ``COPY`` (about ten times faster), else ``executemany``."""
+    from sqlalchemy import insert
+
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if c.type.__class__.__name__ in ("JSON", "JSONB")}
+    records = [
+        tuple(json.dumps(r[c]) if c in json_columns else r[c] for c in columns) for r in rows
+    ]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)
 
 
 def _os_user() -> str:
