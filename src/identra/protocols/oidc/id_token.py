@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -87,16 +87,28 @@ class TokenInvalid(Exception):
     pass
 
 
-class IssuedTokenVerifier:
-    """Verifies JWTs signed by this deployment's keys (ID token hints, access tokens)."""
+class SigningKeys(Protocol):
+    def verification_key(self, kid: str) -> Key | None: ...
 
-    def __init__(self, key_for_kid: Callable[[str], Key | None]) -> None:
-        self._key_for_kid = key_for_kid
+    def public_key(self, kid: str) -> dict[str, Any] | None: ...
+
+
+class IssuedTokenVerifier:
+    """Verifies JWTs signed by this deployment's published keys (ID token hints).
+
+    The ``kid`` must name one of our keys and ``alg`` must be that key's own algorithm (no
+    algorithm substitution, RFC 8725 §3.1).
+    """
+
+    def __init__(self, keys: SigningKeys) -> None:
+        self._keys = keys
 
     def _resolve(self, token: GuestProtocol) -> Key:
-        kid = token.headers().get("kid")
-        key = self._key_for_kid(kid) if isinstance(kid, str) else None
-        if key is None:
+        headers = token.headers()
+        kid = headers.get("kid")
+        key = self._keys.verification_key(kid) if isinstance(kid, str) else None
+        published = self._keys.public_key(kid) if isinstance(kid, str) else None
+        if key is None or published is None or headers.get("alg") != published.get("alg"):
             raise TokenInvalid("unknown signing key")
         return key
 

@@ -84,7 +84,7 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
     codes = CodeStore(cache, services.box.digest)
     authenticator = PasswordAuthenticator(SqlPasswordUserStore(services.sessions), cache, now)
     flow = PasswordFlow(cache, authenticator, now)
-    verifier = IssuedTokenVerifier(services.keyring.verification_key)
+    verifier = IssuedTokenVerifier(services.keyring)
     terminator = SessionTerminator(
         sessions, grants, client_settings, BackchannelNotifier(), services.keyring.signer, now
     )
