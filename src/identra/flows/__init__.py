@@ -1,0 +1,1 @@
+"""Login flows: the interface protocol code hands logins to, and its implementations."""
