@@ -12,6 +12,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from identra.clock import FrozenClock
+from identra.storage.repositories import orgs
+from identra.web.login.runtime import for_app
 from tests.protocol.oidc.support import (
     PASSWORD,
     App,
@@ -251,3 +253,29 @@ async def test_login_hint_prefills_username(ch: Harness, user: str, cbrowser: Br
     app = await make_app(ch)
     page = await cbrowser.authorize(_params(app, login_hint='"><b>x</b>'))
     assert 'value="&#34;&gt;&lt;b&gt;x&lt;/b&gt;"' in page.text
+
+
+async def test_revoked_consent_is_asked_again_and_tokens_stop_working(
+    ch: Harness, user: str, cbrowser: Browser
+) -> None:
+    app = await make_app(ch)
+    tokens = await _tokens(cbrowser, app)
+    silent = await cbrowser.authorize(_params(app, prompt="none"))
+    assert "code" in query(silent.headers["location"])
+    async with ch.services.sessions() as session:
+        root = await orgs.root(session)
+    consents = for_app(ch.app).consents
+    assert await consents.revoke(root.id, user, app.id, ch.services.clock.now())
+    assert not await consents.revoke(root.id, user, app.id, ch.services.clock.now())
+    again = await cbrowser.authorize(_params(app, prompt="none"))
+    assert query(again.headers["location"])["error"] == "consent_required"
+    refresh = await cbrowser.client.post(
+        "/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(app.client_id, app.client_secret or ""),
+    )
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
+    info = await cbrowser.client.get(
+        "/oauth2/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.status_code == 401

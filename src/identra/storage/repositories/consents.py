@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identra.observability import audit
-from identra.storage.models import Consent
+from identra.storage.models import Consent, OAuthGrant, OpaqueAccessToken
 
 
 class SqlConsentStore:
@@ -59,3 +61,49 @@ class SqlConsentStore:
                 return
             except IntegrityError:
                 continue
+
+    async def revoke(self, org_id: str, user_id: str, application_id: str, now: datetime) -> bool:
+        """Forget the consent and revoke the user's grants to the application (their refresh
+        tokens and access tokens with them). For My Account and the management API."""
+        async with self._sessions.begin() as session:
+            deleted = await session.execute(
+                delete(Consent).where(
+                    Consent.org_id == org_id,
+                    Consent.user_id == user_id,
+                    Consent.application_id == application_id,
+                )
+            )
+            await session.execute(
+                update(OAuthGrant)
+                .where(
+                    OAuthGrant.org_id == org_id,
+                    OAuthGrant.user_id == user_id,
+                    OAuthGrant.application_id == application_id,
+                    OAuthGrant.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            await session.execute(
+                update(OpaqueAccessToken)
+                .where(
+                    OpaqueAccessToken.application_id == application_id,
+                    OpaqueAccessToken.grant_id.in_(
+                        select(OAuthGrant.id).where(
+                            OAuthGrant.user_id == user_id,
+                            OAuthGrant.application_id == application_id,
+                        )
+                    ),
+                )
+                .values(revoked=True)
+            )
+            found = bool(getattr(deleted, "rowcount", 0))
+            if found:
+                audit.record(
+                    session,
+                    org_id=org_id,
+                    action="consent.revoke",
+                    actor=audit.Actor("user", user_id),
+                    target_type="application",
+                    target_id=application_id,
+                )
+            return found
