@@ -38,6 +38,7 @@ MESSAGES = {
     "invalid": "The username or password is not correct.",
     "locked": "Too many failed attempts. Try again in {minutes} minute(s).",
     "rate_limited": "Too many attempts from your network. Try again later.",
+    "unavailable": "Sign-in is temporarily unavailable. Try again in a few minutes.",
     "csrf": "This form has expired. Please sign in again.",
     "missing": "Enter your username and password.",
     "other_user": "Sign in as the user the application asked for.",
@@ -171,7 +172,9 @@ class PasswordFlow:
         outcome = await self._auth.verify(state.request.org_id, username, password[:1024], ip)
         if isinstance(outcome, Refused):
             message = MESSAGES[outcome.reason].format(minutes=max(1, -(-outcome.retry_after // 60)))
-            status = 429 if outcome.reason in ("locked", "rate_limited") else 401
+            status = {"locked": 429, "rate_limited": 429, "unavailable": 503}.get(
+                outcome.reason, 401
+            )
             return self._challenge(state, username, message, status)
         expected = state.request.expected_user_id
         if expected is not None and outcome.user_id != expected:

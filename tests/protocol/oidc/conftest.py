@@ -11,6 +11,7 @@ import pytest_asyncio
 from identra.clock import FrozenClock
 from tests.protocol.oidc.support import Browser
 from tests.support import Harness, harness
+from tests.userstores.conftest import slapd  # noqa: F401 (the private OpenLDAP server fixture)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

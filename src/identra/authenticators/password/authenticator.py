@@ -9,6 +9,9 @@
   similar timing, and a lockout counter of their own (in the cache), so the page cannot be
   used to find out which usernames exist.
 - Per client IP, at most ``ip_limit`` attempts per ``ip_window`` seconds (cache counter).
+- Users of directory stores (LDAP) are checked by their directory, through the user-store
+  registry (``identra.userstores``), with the same lockout; an unreachable directory fails
+  closed.
 - Hashing runs in a worker thread so that it never blocks the event loop.
 """
 
@@ -20,7 +23,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from identra.authenticators.password.storage import PasswordAccount, PasswordUserStore
+from identra.authenticators.password.storage import (
+    DirectoryUnavailable,
+    PasswordAccount,
+    PasswordUserStore,
+)
 from identra.cache.base import Cache
 from identra.crypto.passwords import hash_password, verify_password
 
@@ -54,7 +61,7 @@ class Verified:
 
 @dataclass(frozen=True)
 class Refused:
-    reason: str  # invalid | locked | rate_limited
+    reason: str  # invalid | locked | rate_limited | unavailable
     retry_after: int = 0
 
 
@@ -84,10 +91,30 @@ class PasswordAuthenticator:
         now = self._now()
         name = username.strip()
         account = await self._store.find(org_id, name) if name else None
-        if account is None or account.status != "active" or not account.password_hash:
+        if account is None and name:
+            # Perhaps a directory user who never logged in here (no local row yet).
+            try:
+                user_id = await self._store.directory_login(org_id, name, password)
+            except DirectoryUnavailable:
+                return Refused("unavailable")
+            if user_id is not None:
+                await self._store.record_success(org_id, user_id, None, now, ip)
+                return Verified(user_id)
+        if account is None or account.status != "active":
             return await self._unknown(org_id, name.lower(), password, now)
         if account.locked_until is not None and account.locked_until > now:
             return Refused("locked", account.locked_until - now)
+        if account.directory:
+            try:
+                accepted = await self._store.directory_login(org_id, name, password)
+            except DirectoryUnavailable:
+                return Refused("unavailable")
+            if accepted != account.user_id:
+                return await self._failed(org_id, account, now, ip)
+            await self._store.record_success(org_id, account.user_id, None, now, ip)
+            return Verified(account.user_id)
+        if not account.password_hash:
+            return await self._unknown(org_id, name.lower(), password, now)
         result = await asyncio.to_thread(verify_password, account.password_hash, password)
         if not result.ok:
             return await self._failed(org_id, account, now, ip)

@@ -1,15 +1,21 @@
-"""Password login against the users table (``identra.authenticators.password.storage``)."""
+"""Password login against the organization's user stores
+(``identra.authenticators.password.storage``): database users by their argon2id hash here,
+directory (LDAP) users through the user-store registry (``identra.userstores``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identra.authenticators.password.storage import PasswordAccount
+from identra.authenticators.password.storage import DirectoryUnavailable, PasswordAccount
+from identra.clock import Clock
+from identra.crypto.secretbox import SecretBox
 from identra.observability import audit
-from identra.storage.models import User, UserStore
+from identra.storage.models import Organization, User, UserStore
+from identra.userstores.base import StoreError
+from identra.userstores.registry import DIRECTORY_KINDS, UserStores
 
 
 def _ts(value: datetime | None) -> int | None:
@@ -21,33 +27,65 @@ def _dt(value: int) -> datetime:
 
 
 class SqlPasswordUserStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, clock: Clock
+    ) -> None:
         self._sessions = sessions
+        self._box = box
+        self._clock = clock
 
     async def find(self, org_id: str, username: str) -> PasswordAccount | None:
         async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(User)
-                    .join(UserStore, UserStore.id == User.user_store_id)
-                    .where(
-                        User.org_id == org_id,
-                        User.username_normalized == username.lower(),
-                        UserStore.enabled.is_(True),
+            query = (
+                select(User, UserStore.kind)
+                .join(UserStore, UserStore.id == User.user_store_id)
+                .where(User.org_id == org_id, UserStore.enabled.is_(True))
+            )
+            prefix, sep, rest = username.partition("/")
+            store_id = None
+            if sep and rest:  # STORE/name, as WSO2 Identity Server writes it
+                store_id = await session.scalar(
+                    select(UserStore.id).where(
+                        UserStore.org_id == org_id,
+                        func.lower(UserStore.identifier) == prefix.lower(),
                     )
-                    .order_by(UserStore.position)
-                    .limit(1)
                 )
-            ).scalar_one_or_none()
-        if row is None:
+            if store_id is not None:
+                query = query.where(
+                    User.user_store_id == store_id, User.username_normalized == rest.lower()
+                )
+            else:
+                query = query.where(User.username_normalized == username.lower())
+            found = (
+                await session.execute(query.order_by(UserStore.position).limit(1))
+            ).one_or_none()
+        if found is None:
             return None
+        row, kind = found
         return PasswordAccount(
             user_id=row.id,
             status=row.status,
             password_hash=row.password_hash,
             failed_logins=row.failed_logins,
             locked_until=_ts(row.locked_until),
+            directory=kind in DIRECTORY_KINDS,
         )
+
+    async def directory_login(self, org_id: str, username: str, password: str) -> str | None:
+        async with self._sessions.begin() as session:
+            org = await session.get(Organization, org_id)
+            if org is None:
+                return None
+            registry = await UserStores.load(session, org, self._box, self._clock)
+            directories = [row for row in registry.rows if registry.is_directory(row)]
+            if not directories:
+                return None
+            scoped = UserStores(session, org, self._box, self._clock, directories)
+            try:
+                user = await scoped.authenticate(username, password)
+            except StoreError as exc:
+                raise DirectoryUnavailable(str(exc)) from exc
+            return None if user is None else user.id
 
     async def record_failure(
         self,

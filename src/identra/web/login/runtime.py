@@ -82,7 +82,8 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
     sessions = SessionManager(cache, SqlSessionRecords(services.sessions), services.box.digest)
     interactions = InteractionStore(cache)
     codes = CodeStore(cache, services.box.digest)
-    authenticator = PasswordAuthenticator(SqlPasswordUserStore(services.sessions), cache, now)
+    users_auth = SqlPasswordUserStore(services.sessions, services.box, services.clock)
+    authenticator = PasswordAuthenticator(users_auth, cache, now)
     flow = PasswordFlow(cache, authenticator, now)
     verifier = IssuedTokenVerifier(services.keyring)
     terminator = SessionTerminator(
