@@ -66,6 +66,13 @@ async def update_app(h: Harness, creds: Creds, **values: Any) -> None:
     h.app.state.client_store.invalidate(creds.client_id)
 
 
+async def new_org(h: Harness, name: str = "org") -> str:
+    """A child organization with a handle unique within the (possibly shared) harness."""
+    handle = f"{name}-{secrets.token_hex(3)}"
+    await h.create_org(handle)
+    return handle
+
+
 async def set_org_settings(h: Harness, handle: str, settings: dict[str, Any]) -> None:
     async with h.services.sessions.begin() as session:
         await session.execute(

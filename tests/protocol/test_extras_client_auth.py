@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 import uvicorn
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
@@ -30,8 +31,18 @@ from starlette.routing import Route
 
 from identra.crypto import client_jwks
 from identra.web.oauth_extras import token_extras
-from tests.protocol.extras_helpers import Creds, m2m, update_app
-from tests.support import Harness, free_port
+from tests.protocol.extras_helpers import Creds, m2m, new_org, update_app
+from tests.support import Harness, free_port, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
+
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -184,13 +195,13 @@ async def test_audience_may_name_the_server_or_the_endpoint(h: Harness, aud: str
 
 
 async def test_organization_issuer_audience(h: Harness) -> None:
-    await h.create_org("acme")
-    creds = await m2m(h, "acme")
+    acme = await new_org(h, "acme")
+    creds = await m2m(h, acme)
     key = new_rsa()
     await update_app(h, creds, token_endpoint_auth_method="private_key_jwt", jwks=public_jwks(key))
-    issuer = f"{h.settings.issuer}/o/acme"
+    issuer = f"{h.settings.issuer}/o/{acme}"
     ok = await h.client.post(
-        "/o/acme/oauth2/token",
+        f"/o/{acme}/oauth2/token",
         data={
             "grant_type": "client_credentials",
             "client_assertion_type": ASSERTION_TYPE,
@@ -200,7 +211,7 @@ async def test_organization_issuer_audience(h: Harness) -> None:
     assert ok.status_code == 200, ok.text
     # The root issuer's token endpoint is not this organization's.
     wrong = await h.client.post(
-        "/o/acme/oauth2/token",
+        f"/o/{acme}/oauth2/token",
         data={
             "grant_type": "client_credentials",
             "client_assertion_type": ASSERTION_TYPE,
@@ -315,8 +326,8 @@ async def test_request_shape(h: Harness) -> None:
 
 
 async def test_client_of_another_organization(h: Harness) -> None:
-    await h.create_org("acme")
-    creds = await m2m(h, "acme")
+    acme = await new_org(h, "acme")
+    creds = await m2m(h, acme)
     key = new_rsa()
     await update_app(h, creds, token_endpoint_auth_method="private_key_jwt", jwks=public_jwks(key))
     resp = await post_token(h, assertion(key, creds.client_id, token_url(h)))
@@ -379,7 +390,7 @@ def jwks_server() -> Iterator[JwksServer]:
         yield server
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def remote_client(
     h: Harness, jwks_server: JwksServer
 ) -> AsyncIterator[tuple[Harness, JwksServer, Creds, RSAKey]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import pytest_asyncio
 from sqlalchemy import select
 
 from identra.clock import FrozenClock
@@ -15,6 +18,15 @@ from identra.web.oauth_extras import device_codes
 from tests.protocol.extras_helpers import DEVICE_CODE, introspect, m2m, unverified_claims
 from tests.protocol.oidc.support import App, make_app, make_user
 from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
 
 
 async def org_id(h: Harness, handle: str = "root") -> str:
@@ -148,7 +160,7 @@ async def test_scope_narrowed_on_approval_and_confidential_client(h: Harness) ->
     assert info["sub"] == user_id and info["scope"] == "reports:read"
 
 
-def test_user_code_normalisation() -> None:
+async def test_user_code_normalisation() -> None:
     assert normalize_user_code("bcdf-ghjk") == "BCDFGHJK"
     assert normalize_user_code(" BCDF GHJK ") == "BCDFGHJK"
     assert normalize_user_code("AEIO-U123") == ""

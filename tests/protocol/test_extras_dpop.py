@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 import time
 import warnings
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
@@ -19,11 +21,21 @@ from tests.protocol.extras_helpers import (
     dpop_proof,
     introspect,
     m2m,
+    new_org,
     unverified_claims,
     update_app,
 )
 from tests.protocol.oidc.support import Browser, auth_params, make_app, make_user, pkce_pair
-from tests.support import Harness
+from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
 
 
 def token_url(h: Harness, org: str = "root") -> str:
@@ -63,10 +75,10 @@ async def test_bound_opaque_access_token_and_other_algorithms(h: Harness) -> Non
 
 
 async def test_htu_ignores_query_and_normalises(h: Harness) -> None:
-    await h.create_org("acme")
-    creds = await m2m(h, "acme")
+    acme = await new_org(h, "acme")
+    creds = await m2m(h, acme)
     key = ECKey.generate_key("P-256", private=True)
-    url = token_url(h, "acme").replace("http://localhost", "HTTP://LocalHost") + "?x=1"
+    url = token_url(h, acme).replace("http://localhost", "HTTP://LocalHost") + "?x=1"
     resp = await dpop_token(h, creds, dpop_proof(key, url))
     assert resp.status_code == 200, resp.text
 
@@ -265,13 +277,13 @@ async def test_resource_refusals() -> None:
         await _check(jkt=jkt, proof=good, cache=cache)
 
 
-def test_resource_error_challenge() -> None:
+async def test_resource_error_challenge() -> None:
     response = dpop.resource_error(InvalidDpopProof("bad"))
     assert response.status == 401
     assert response.headers["www-authenticate"].startswith('DPoP error="invalid_dpop_proof"')
 
 
-def test_url_normalisation() -> None:
+async def test_url_normalisation() -> None:
     assert dpop.normalize_url("HTTPS://Example.COM:443/a?b#c") == "https://example.com/a"
     assert dpop.normalize_url("http://example.com:8080") == "http://example.com:8080/"
     assert dpop.normalize_url("ftp://example.com/") is None

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from identra.clock import FrozenClock
 from tests.protocol.extras_helpers import (
     access_token,
     introspect,
     m2m,
+    new_org,
     public_app,
     revoke,
     user_tokens,
 )
 from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
 
 
 async def test_active_jwt_access_token(h: Harness) -> None:
@@ -77,10 +89,10 @@ async def test_expired_token_is_inactive(tmp_path: Path) -> None:
 
 
 async def test_token_of_another_organization_is_inactive(h: Harness) -> None:
-    await h.create_org("acme")
-    await h.create_org("globex")
-    acme = await m2m(h, "acme")
-    globex = await m2m(h, "globex")
+    acme = await new_org(h, "acme")
+    globex = await new_org(h, "globex")
+    acme = await m2m(h, acme)
+    globex = await m2m(h, globex)
     token = await access_token(h, acme)
     assert (await introspect(h, acme, token)).json()["active"] is True
     assert (await introspect(h, globex, token)).json() == {"active": False}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
+import pytest_asyncio
 
 from identra.cache.memory import MemoryCache
 from identra.clock import FrozenClock
@@ -14,6 +17,15 @@ from identra.protocols.oauth2.par import REQUEST_URI_PREFIX, PushedRequests
 from tests.protocol.extras_helpers import Creds, m2m, update_app
 from tests.protocol.oidc.support import App, Browser, make_app, make_user, pkce_pair
 from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
 
 
 def pushed_params(app: App, **extra: str) -> dict[str, str]:

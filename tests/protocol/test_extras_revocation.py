@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
 from sqlalchemy import select
 
 from identra.storage.models import AuditEvent, OAuthGrant, RevokedToken
@@ -10,13 +14,23 @@ from tests.protocol.extras_helpers import (
     client_token,
     introspect,
     m2m,
+    new_org,
     public_app,
     revoke,
     unverified_claims,
     user_tokens,
 )
 from tests.protocol.oidc.support import bearer
-from tests.support import Harness
+from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
 
 
 async def test_revoked_jwt_is_refused_by_the_management_api(h: Harness) -> None:
@@ -118,10 +132,10 @@ async def test_only_the_owning_client_may_revoke(h: Harness) -> None:
 
 
 async def test_token_of_another_organization_is_left_alone(h: Harness) -> None:
-    await h.create_org("acme")
-    await h.create_org("globex")
-    acme = await m2m(h, "acme")
-    globex = await m2m(h, "globex")
+    acme = await new_org(h, "acme")
+    globex = await new_org(h, "globex")
+    acme = await m2m(h, acme)
+    globex = await m2m(h, globex)
     token = await access_token(h, acme)
     assert (await revoke(h, globex, token)).status_code == 200
     assert (await introspect(h, acme, token)).json()["active"] is True

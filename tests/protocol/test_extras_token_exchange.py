@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import pytest_asyncio
 from sqlalchemy import select
 
 from identra.clock import FrozenClock
@@ -18,12 +21,23 @@ from tests.protocol.extras_helpers import (
     access_token,
     introspect,
     m2m,
+    new_org,
     revoke,
     unverified_claims,
     user_tokens,
 )
 from tests.protocol.oidc.support import make_app
 from tests.support import Harness, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module: every test makes its own clients and organizations."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
+
 
 DOWNSTREAM = "https://downstream.example"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
@@ -279,9 +293,9 @@ async def test_client_errors(h: Harness) -> None:
 
 
 async def test_subject_of_another_organization(h: Harness) -> None:
-    await h.create_org("acme")
-    await h.create_org("globex")
-    middle, _ = await services(h, "globex")
-    caller = await m2m(h, "acme", audiences=[middle.client_id])
+    acme = await new_org(h, "acme")
+    globex = await new_org(h, "globex")
+    middle, _ = await services(h, globex)
+    caller = await m2m(h, acme, audiences=[middle.client_id])
     subject = await access_token(h, caller)
     assert error(await exchange(h, middle, subject_token=subject)) == (400, "invalid_request")
