@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from identra.storage.models import Application, AuditEvent
-from tests.protocol.extras_helpers import m2m, set_org_settings
-from tests.support import Harness
+from tests.protocol.extras_helpers import m2m, new_org, set_org_settings
+from tests.support import Harness, harness
 
 WEB = {
     "client_name": "Photo printer",
@@ -27,10 +30,32 @@ WEB = {
 }
 
 
-@pytest.fixture
-async def open_h(h: Harness) -> Harness:
-    await set_org_settings(h, "root", {"dynamic_client_registration": True})
-    return h
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """One application for the module; each test registers in an organization of its own."""
+    async with harness(tmp_path_factory.mktemp("extras")) as value:
+        yield value
+
+
+@dataclass
+class Opened:
+    h: Harness
+    handle: str
+
+    @property
+    def prefix(self) -> str:
+        return f"/o/{self.handle}"
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def o(h: Harness) -> Opened:
+    """A fresh organization with dynamic registration turned on."""
+    handle = await new_org(h, "dcr")
+    await set_org_settings(h, handle, {"dynamic_client_registration": True})
+    return Opened(h, handle)
 
 
 async def register(h: Harness, metadata: dict[str, Any], path: str = "") -> httpx.Response:
@@ -50,9 +75,9 @@ async def test_off_by_default(h: Harness) -> None:
     assert (await h.client.get("/oauth2/register/whatever")).status_code == 404
 
 
-async def test_register_read_update_delete(open_h: Harness) -> None:
-    h = open_h
-    resp = await register(h, WEB)
+async def test_register_read_update_delete(o: Opened) -> None:
+    h, p = o.h, o.prefix
+    resp = await register(h, WEB, p)
     assert resp.status_code == 201, resp.text
     assert resp.headers["cache-control"] == "no-store"
     body = resp.json()
@@ -64,10 +89,12 @@ async def test_register_read_update_delete(open_h: Harness) -> None:
     assert body["client_secret_expires_at"] == 0
     assert "unknown_member" not in body
     uri = body["registration_client_uri"]
-    assert uri == f"{h.settings.issuer}/oauth2/register/{body['client_id']}"
+    assert uri == f"{h.settings.issuer}{p}/oauth2/register/{body['client_id']}"
     # The registered client authenticates with its secret.
     intro = await h.client.post(
-        "/oauth2/introspect", data={"token": "x"}, auth=(body["client_id"], body["client_secret"])
+        f"{p}/oauth2/introspect",
+        data={"token": "x"},
+        auth=(body["client_id"], body["client_secret"]),
     )
     assert intro.status_code == 200
     # Read: the same metadata, never the secret or the registration token.
@@ -99,13 +126,15 @@ async def test_register_read_update_delete(open_h: Harness) -> None:
     assert deleted.status_code == 204
     assert error(await h.client.get(uri, headers=rat(body))) == (401, "invalid_token")
     gone = await h.client.post(
-        "/oauth2/introspect", data={"token": "x"}, auth=(body["client_id"], body["client_secret"])
+        f"{p}/oauth2/introspect",
+        data={"token": "x"},
+        auth=(body["client_id"], body["client_secret"]),
     )
     assert gone.status_code == 401
 
 
-async def test_private_key_jwt_client_registers_and_authenticates(open_h: Harness) -> None:
-    h = open_h
+async def test_private_key_jwt_client_registers_and_authenticates(o: Opened) -> None:
+    h, p = o.h, o.prefix
     key = RSAKey.generate_key(2048, private=True)
     key.ensure_kid()
     resp = await register(
@@ -116,11 +145,12 @@ async def test_private_key_jwt_client_registers_and_authenticates(open_h: Harnes
             "token_endpoint_auth_method": "private_key_jwt",
             "jwks": {"keys": [key.as_dict(private=False)]},
         },
+        p,
     )
     assert resp.status_code == 201, resp.text
     body = resp.json()
     assert "client_secret" not in body and "redirect_uris" not in body
-    token_url = f"{h.settings.issuer}/oauth2/token"
+    token_url = f"{h.settings.issuer}{p}/oauth2/token"
     async with AsyncOAuth2Client(
         body["client_id"],
         key,
@@ -132,10 +162,10 @@ async def test_private_key_jwt_client_registers_and_authenticates(open_h: Harnes
     assert token["access_token"]
 
 
-async def test_switch_to_client_secret_jwt_issues_a_usable_secret(open_h: Harness) -> None:
-    h = open_h
+async def test_switch_to_client_secret_jwt_issues_a_usable_secret(o: Opened) -> None:
+    h, p = o.h, o.prefix
     body = (
-        await register(h, {"grant_types": ["client_credentials"], "client_name": "cron"})
+        await register(h, {"grant_types": ["client_credentials"], "client_name": "cron"}, p)
     ).json()
     change = {
         "client_id": body["client_id"],
@@ -147,7 +177,7 @@ async def test_switch_to_client_secret_jwt_issues_a_usable_secret(open_h: Harnes
     assert resp.status_code == 200, resp.text
     secret = resp.json()["client_secret"]
     assert secret != body["client_secret"]
-    token_url = f"{h.settings.issuer}/oauth2/token"
+    token_url = f"{h.settings.issuer}{p}/oauth2/token"
     async with AsyncOAuth2Client(
         body["client_id"],
         secret,
@@ -159,8 +189,8 @@ async def test_switch_to_client_secret_jwt_issues_a_usable_secret(open_h: Harnes
     assert token["access_token"]
 
 
-async def test_native_and_public_clients(open_h: Harness) -> None:
-    h = open_h
+async def test_native_and_public_clients(o: Opened) -> None:
+    h, p = o.h, o.prefix
     native = await register(
         h,
         {
@@ -169,6 +199,7 @@ async def test_native_and_public_clients(open_h: Harness) -> None:
             "redirect_uris": ["com.example.app:/cb", "http://127.0.0.1/cb"],
             "grant_types": ["authorization_code", "urn:ietf:params:oauth:grant-type:device_code"],
         },
+        p,
     )
     assert native.status_code == 201, native.text
     assert "client_secret" not in native.json()
@@ -178,40 +209,46 @@ async def test_native_and_public_clients(open_h: Harness) -> None:
             "token_endpoint_auth_method": "none",
             "redirect_uris": ["com.example.app:/cb"],
         },
+        p,
     )
     assert error(spa) == (400, "invalid_redirect_uri")
 
 
 async def test_per_organization(h: Harness) -> None:
-    await h.create_org("acme")
-    await h.create_org("globex")
-    await set_org_settings(h, "acme", {"dynamic_client_registration": True})
-    assert (await register(h, WEB, "/o/globex")).status_code == 404
-    resp = await register(h, WEB, "/o/acme")
+    acme = await new_org(h, "acme")
+    globex = await new_org(h, "globex")
+    other_open = await new_org(h, "initech")
+    await set_org_settings(h, acme, {"dynamic_client_registration": True})
+    await set_org_settings(h, other_open, {"dynamic_client_registration": True})
+    assert (await register(h, WEB, f"/o/{globex}")).status_code == 404
+    resp = await register(h, WEB, f"/o/{acme}")
     assert resp.status_code == 201, resp.text
     body = resp.json()
-    assert body["registration_client_uri"].startswith(f"{h.settings.issuer}/o/acme/")
-    await set_org_settings(h, "root", {"dynamic_client_registration": True})
+    assert body["registration_client_uri"].startswith(f"{h.settings.issuer}/o/{acme}/")
     # The registration token of acme's client means nothing at another issuer.
-    other = await h.client.get(f"/oauth2/register/{body['client_id']}", headers=rat(body))
+    other = await h.client.get(
+        f"/o/{other_open}/oauth2/register/{body['client_id']}", headers=rat(body)
+    )
     assert error(other) == (401, "invalid_token")
 
 
 async def test_scopes(h: Harness) -> None:
+    handle = await new_org(h, "scoped")
+    p = f"/o/{handle}"
     await set_org_settings(
         h,
-        "root",
+        handle,
         {
             "dynamic_client_registration": True,
             "dynamic_client_registration_scopes": ["reports:read", "users:write"],
         },
     )
-    ok = await register(h, {**WEB, "scope": "openid reports:read"})
+    ok = await register(h, {**WEB, "scope": "openid reports:read"}, p)
     assert ok.status_code == 201, ok.text
     # Management permissions are never registrable, whatever the organization lists.
-    admin = await register(h, {**WEB, "scope": "users:write"})
+    admin = await register(h, {**WEB, "scope": "users:write"}, p)
     assert error(admin) == (400, "invalid_client_metadata")
-    unlisted = await register(h, {**WEB, "scope": "billing"})
+    unlisted = await register(h, {**WEB, "scope": "billing"}, p)
     assert error(unlisted) == (400, "invalid_client_metadata")
 
 
@@ -251,36 +288,36 @@ async def test_scopes(h: Harness) -> None:
         ),
     ],
 )
-async def test_invalid_metadata(open_h: Harness, change: dict[str, Any], code: str) -> None:
-    resp = await register(open_h, {**WEB, **change})
+async def test_invalid_metadata(o: Opened, change: dict[str, Any], code: str) -> None:
+    resp = await register(o.h, {**WEB, **change}, o.prefix)
     assert error(resp) == (400, code), resp.text
 
 
-async def test_request_errors(open_h: Harness) -> None:
-    h = open_h
-    form = await h.client.post("/oauth2/register", data={"client_name": "x"})
+async def test_request_errors(o: Opened) -> None:
+    h, p = o.h, o.prefix
+    form = await h.client.post(f"{p}/oauth2/register", data={"client_name": "x"})
     assert error(form) == (400, "invalid_request")
     not_json = await h.client.post(
-        "/oauth2/register", content=b"{", headers={"content-type": "application/json"}
+        f"{p}/oauth2/register", content=b"{", headers={"content-type": "application/json"}
     )
     assert error(not_json) == (400, "invalid_request")
-    array = await h.client.post("/oauth2/register", json=[WEB])
+    array = await h.client.post(f"{p}/oauth2/register", json=[WEB])
     assert error(array) == (400, "invalid_request")
-    assert (await h.client.get("/oauth2/register")).status_code == 405
+    assert (await h.client.get(f"{p}/oauth2/register")).status_code == 405
 
 
-async def test_management_errors(open_h: Harness) -> None:
-    h = open_h
-    body = (await register(h, WEB)).json()
+async def test_management_errors(o: Opened) -> None:
+    h, p = o.h, o.prefix
+    body = (await register(h, WEB, p)).json()
     uri = body["registration_client_uri"]
     assert error(await h.client.get(uri)) == (401, "invalid_token")
     wrong = await h.client.get(uri, headers={"authorization": "Bearer nope"})
     assert error(wrong) == (401, "invalid_token")
     assert wrong.headers["www-authenticate"].startswith("Bearer")
-    unknown = await h.client.get("/oauth2/register/nope", headers=rat(body))
+    unknown = await h.client.get(f"{p}/oauth2/register/nope", headers=rat(body))
     assert error(unknown) == (401, "invalid_token")
     # Another registered client's token does not open this one.
-    other = (await register(h, WEB)).json()
+    other = (await register(h, WEB, p)).json()
     assert error(await h.client.get(uri, headers=rat(other))) == (401, "invalid_token")
     no_id = await h.client.put(uri, json=WEB, headers=rat(body))
     assert error(no_id) == (400, "invalid_request")
@@ -302,19 +339,19 @@ async def test_management_errors(open_h: Harness) -> None:
     assert error(invalid) == (400, "invalid_redirect_uri")
 
 
-async def test_admin_created_apps_are_not_managed_here(open_h: Harness) -> None:
-    h = open_h
-    creds = await m2m(h)
+async def test_admin_created_apps_are_not_managed_here(o: Opened) -> None:
+    h, p = o.h, o.prefix
+    creds = await m2m(h, o.handle)
     resp = await h.client.get(
-        f"/oauth2/register/{creds.client_id}", headers={"authorization": "Bearer anything"}
+        f"{p}/oauth2/register/{creds.client_id}", headers={"authorization": "Bearer anything"}
     )
     assert error(resp) == (401, "invalid_token")
 
 
-async def test_registration_is_rate_limited(open_h: Harness) -> None:
-    h = open_h
+async def test_registration_is_rate_limited(o: Opened) -> None:
+    h, p = o.h, o.prefix
     minimal = {"grant_types": ["client_credentials"]}
     for _ in range(30):
-        assert (await register(h, minimal)).status_code == 201
-    limited = await register(h, minimal)
+        assert (await register(h, minimal, p)).status_code == 201
+    limited = await register(h, minimal, p)
     assert error(limited) == (429, "temporarily_unavailable")
