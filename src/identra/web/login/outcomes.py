@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from identra.protocols.oauth2.endpoints.authorize import ErrorPage, FormPost, Outcome, Redirect
+from identra.protocols.oauth2.endpoints.authorize import Outcome
 from identra.protocols.oauth2.models import Tenant
+from identra.protocols.oidc.response_modes import ErrorPage, FormPost, Redirect
 from identra.web.login import pages
 from identra.web.login.cookies import BrowserCookie, remember_browser
 from identra.web.login.runtime import InteractiveRuntime

@@ -19,7 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 from identra.errors import NotFound
 from identra.flows.interface import Finished, FlowProblem
-from identra.protocols.oauth2.endpoints.authorize import Browser, ErrorPage
+from identra.protocols.oauth2.endpoints.authorize import Browser
+from identra.protocols.oidc.response_modes import ErrorPage
 from identra.web.login import pages
 from identra.web.login.cookies import browser_cookie
 from identra.web.login.outcomes import respond

@@ -18,11 +18,9 @@ and sets the SSO session cookie when an :class:`Outcome` carries one.
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from identra.flows.interface import FlowEngine, LoginAborted, LoginRequest, LoginResult
 from identra.protocols.http import ProtocolRequest
@@ -50,14 +48,21 @@ from identra.protocols.oidc.errors import (
     RequestUriNotSupported,
 )
 from identra.protocols.oidc.id_token import IssuedTokenVerifier
+from identra.protocols.oidc.prompts import login_reason
+from identra.protocols.oidc.response_modes import (
+    ErrorPage,
+    FormPost,
+    Redirect,
+    deliver,
+    error_page,
+    error_params,
+)
 from identra.protocols.oidc.session import SessionManager, SsoSession
 from identra.protocols.oidc.storage import ClientSettingsStore, ConsentStore, UserDirectory
 
 RESUME_PATH = "/oauth2/authorize/resume/"
 CONSENT_PATH = "/oauth2/consent/"
 KIND = "oidc.authorize"
-# RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
-_DESCRIPTION_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 def resume_url(issuer: str, interaction_id: str) -> str:
@@ -69,26 +74,6 @@ def consent_url(issuer: str, interaction_id: str) -> str:
 
 
 # --------------------------------------------------------------------------- outcomes
-
-
-@dataclass(frozen=True)
-class Redirect:
-    location: str
-
-
-@dataclass(frozen=True)
-class FormPost:
-    """OAuth 2.0 Form Post Response Mode §2: an auto-submitting form to the client."""
-
-    action: str
-    fields: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ErrorPage:
-    error: str
-    description: str
-    status: int = 400
 
 
 @dataclass(frozen=True)
@@ -198,39 +183,6 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-# --------------------------------------------------------------------------- responses
-
-
-def _with_params(uri: str, mode: str, params: dict[str, str]) -> str:
-    parts = urlsplit(uri)
-    encoded = urlencode(params)
-    if mode == "fragment":
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, encoded))
-    # RFC 6749 §3.1.2: the query component of the registered URI MUST be retained.
-    query = f"{parts.query}&{encoded}" if parts.query else encoded
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-def deliver(redirect: str, mode: str, params: dict[str, str]) -> Redirect | FormPost:
-    if mode == "form_post":
-        return FormPost(redirect, params)
-    return Redirect(_with_params(redirect, mode, params))
-
-
-def _error_params(error: OAuth2Error, state: str | None, issuer: str) -> dict[str, str]:
-    params = {"error": error.error}
-    if error.description:
-        params["error_description"] = _DESCRIPTION_UNSAFE.sub("?", error.description)[:300]
-    if state is not None:
-        params["state"] = state
-    params["iss"] = issuer  # RFC 9207 §2: also on error responses
-    return params
-
-
-def error_page(error: OAuth2Error) -> ErrorPage:
-    return ErrorPage(error.error, error.description, 400 if error.status < 500 else error.status)
-
-
 # --------------------------------------------------------------------------- the endpoint
 
 
@@ -327,7 +279,7 @@ class AuthorizationEndpoint:
     def _error(
         self, redirect: str, mode: str, error: OAuth2Error, state: str | None, tenant: Tenant
     ) -> Redirect | FormPost:
-        return deliver(redirect, mode, _error_params(error, state, tenant.issuer))
+        return deliver(redirect, mode, error_params(error, state, tenant.issuer))
 
     def _error_to_client(
         self, req: AuthorizationRequest, error: OAuth2Error, tenant: Tenant
@@ -433,7 +385,15 @@ class AuthorizationEndpoint:
             if user is None or not user.active:
                 session = None
         wanted_acr = essential_acr(req.claims)
-        reason = self._login_reason(req, session, logged_in_here, wanted_acr, now)
+        reason = login_reason(
+            prompt=req.prompt,
+            max_age=req.max_age,
+            hint_subject=req.hint_subject,
+            wanted_acr=wanted_acr,
+            session=session,
+            logged_in_here=logged_in_here,
+            now=now,
+        )
         if reason is not None:
             if "none" in req.prompt:
                 await self.s.interactions.delete(interaction.id)
@@ -461,28 +421,6 @@ class AuthorizationEndpoint:
             await self._issue_code(interaction, req, client, tenant, browser, session, new_cookie),
             new_cookie,
         )
-
-    @staticmethod
-    def _login_reason(
-        req: AuthorizationRequest,
-        session: SsoSession | None,
-        logged_in_here: bool,
-        wanted_acr: tuple[str, ...] | None,
-        now: int,
-    ) -> str | None:
-        if session is None:
-            return "the user is not logged in"
-        if logged_in_here:
-            return None
-        if "login" in req.prompt or "select_account" in req.prompt:
-            return "the client asked for a new login"
-        if req.max_age is not None and now - session.auth_time > req.max_age:
-            return "the last login is older than max_age"
-        if req.hint_subject is not None and session.user_id != req.hint_subject:
-            return "the logged-in user is not the one in id_token_hint"
-        if wanted_acr is not None and session.acr not in wanted_acr:
-            return "the required authentication context was not met"
-        return None
 
     async def _start_login(
         self,
