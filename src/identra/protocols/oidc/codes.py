@@ -42,6 +42,7 @@ class CodeRecord:
     acr: str | None = None
     amr: list[str] = field(default_factory=list)
     claims: dict[str, Any] = field(default_factory=dict)
+    dpop_jkt: str | None = None  # RFC 9449 §10
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"))

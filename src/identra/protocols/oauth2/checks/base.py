@@ -47,6 +47,7 @@ class Draft:
     hint_subject: str | None = None
     ui_locales: list[str] = field(default_factory=list)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dpop_jkt: str | None = None
 
     def need_client(self) -> Client:
         assert self.client is not None, "client check must run first"

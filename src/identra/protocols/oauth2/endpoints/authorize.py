@@ -29,6 +29,7 @@ from identra.protocols.oauth2.checks import client as client_check
 from identra.protocols.oauth2.checks import hints, prompt, redirect_uri, response, scope
 from identra.protocols.oauth2.checks import pkce as pkce_check
 from identra.protocols.oauth2.checks.base import Draft, NoRedirect
+from identra.protocols.oauth2.checks.dpop_jkt import check_dpop_jkt
 from identra.protocols.oauth2.checks.unsupported import check_unsupported
 from identra.protocols.oauth2.errors import (
     AccessDenied,
@@ -155,6 +156,7 @@ class AuthorizationRequest:
     hint_subject: str | None = None
     ui_locales: list[str] = field(default_factory=list)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dpop_jkt: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -180,6 +182,7 @@ CHECKS: tuple[Check, ...] = (
     hints.check_display,
     hints.check_login_context,
     hints.check_id_token_hint,
+    check_dpop_jkt,
 )
 
 
@@ -235,6 +238,7 @@ class AuthorizationEndpoint:
             hint_subject=draft.hint_subject,
             ui_locales=draft.ui_locales,
             claims=draft.claims,
+            dpop_jkt=draft.dpop_jkt,
         )
         interaction = Interaction(
             id=self.s.interactions.new_id(),
@@ -497,6 +501,7 @@ class AuthorizationEndpoint:
             acr=session.acr,
             amr=list(session.amr),
             claims=req.claims,
+            dpop_jkt=req.dpop_jkt,
         )
         code = await self.s.codes.issue(record, self.s.code_ttl)
         cookie = new_cookie or browser.session_cookie

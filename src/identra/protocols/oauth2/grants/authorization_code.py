@@ -8,6 +8,7 @@ Checks, in order, every failure being ``invalid_grant`` (§5.2):
 - ``redirect_uri`` is identical to the one of the authorization request when that request
   carried one (§4.1.3), and never differs from it;
 - PKCE: ``code_verifier`` matches the ``code_challenge`` (RFC 7636 §4.6);
+- a code requested with ``dpop_jkt`` needs a DPoP proof made with that key (RFC 9449 §10);
 - the user still exists and is active.
 """
 
@@ -53,6 +54,9 @@ class AuthorizationCodeGrant:
         elif redirect_uri != record.redirect_uri:
             raise InvalidGrant("redirect_uri does not match the authorization request")
         pkce.verify(record.code_challenge, verifier)
+        if record.dpop_jkt is not None and record.dpop_jkt != octx.dpop_jkt:
+            # RFC 9449 §10: the code is bound to the key named by dpop_jkt.
+            raise InvalidGrant("the code is bound to a DPoP key: send a proof made with it")
         user = await octx.users.profile(record.org_id, record.user_id)
         if user is None or not user.active:
             raise InvalidGrant("the user is not active")
