@@ -75,6 +75,10 @@ async def _bearer(services: Services, token: str) -> Principal:
     if decoded.header.get("typ") != "at+jwt":
         raise _unauthorized("not an access token")
     claims = decoded.claims
+    if "cnf" in claims:
+        # A sender-constrained (DPoP) token sent as a plain bearer token would defeat the
+        # binding; the management API takes unbound tokens only.
+        raise _unauthorized("sender-constrained tokens are not accepted by the management API")
     now = services.clock.timestamp()
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= now:
