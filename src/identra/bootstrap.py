@@ -21,6 +21,8 @@ from identra.storage.models import Organization, Role, RoleAssignment, User, Use
 
 log = logging.getLogger(__name__)
 ROOT_HANDLE = "root"
+# ID tokens default to RS256 (OIDC Core §3.1.3.7), so an RS256 key always exists.
+ID_TOKEN_ALG = "RS256"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ async def prepare(services: Services) -> BootstrapResult:
     if settings.migrate_on_start:
         await upgrade_async(settings.effective_database_url)
     result = await bootstrap(services)
-    await services.keyring.ensure([settings.signing_alg])
+    await services.keyring.ensure(sorted({settings.signing_alg, ID_TOKEN_ALG}))
     return result
 
 

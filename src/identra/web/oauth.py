@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from identra.bootstrap import ID_TOKEN_ALG
 from identra.errors import NotFound
 from identra.protocols.oauth2.endpoints.authorize import Browser
 from identra.protocols.oauth2.endpoints.token import TokenEndpoint
@@ -107,6 +108,7 @@ async def token(request: Request) -> Response:
         code_ttl=settings.tokens.authorization_code_ttl,
         refresh_token_ttl=settings.tokens.refresh_token_ttl,
         id_token_ttl=settings.tokens.id_token_ttl,
+        id_token_signer=services.keyring.signer(ID_TOKEN_ALG),
     )
     proto = await to_protocol(request)
     response = await token_endpoint(proto, ctx)
@@ -133,7 +135,7 @@ def discovery_document(request: Request, issuer: str) -> dict[str, Any]:
         issuer,
         grant_types=GRANT_TYPES,
         acr_values=runtime(request).flow.acr_values_supported,
-        signing_algs=[services.settings.signing_alg],
+        signing_algs=sorted({services.settings.signing_alg, ID_TOKEN_ALG}),
         extra=extra_metadata(issuer) if extra_metadata is not None else None,
     )
 

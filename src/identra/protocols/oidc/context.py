@@ -9,11 +9,12 @@ rather than misbehaving.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from identra.cache.base import Cache
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.errors import ServerError
+from identra.protocols.oauth2.tokens import Signer
 from identra.protocols.oidc.codes import CodeStore
 from identra.protocols.oidc.storage import ClientSettingsStore, GrantStore, UserDirectory
 
@@ -29,6 +30,9 @@ class OidcTokenContext(TokenContext):
     code_ttl: int
     refresh_token_ttl: int
     id_token_ttl: int
+    # OIDC Core §3.1.3.7 / Discovery: RS256 is the ID-token algorithm every relying party can
+    # verify without registering one, whatever the deployment signs access tokens with.
+    id_token_signer: Signer | None = field(default=None, kw_only=True)
 
 
 def oidc_context(ctx: TokenContext) -> OidcTokenContext:

@@ -64,7 +64,7 @@ async def issue_tokens(
         body["refresh_token"] = token
     if "openid" in scopes:
         body["id_token"] = mint_id_token(
-            signer=ctx.signer,
+            signer=ctx.id_token_signer or ctx.signer,
             issuer=ctx.tenant.issuer,
             client_id=client.client_id,
             subject=user.id,
