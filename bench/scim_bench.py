@@ -207,14 +207,18 @@ async def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("IDENTRA_TEST_DATABASE_URL"))
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--work", type=Path, help="working folder (master key, CSV); with --reuse")
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
         raise SystemExit("a PostgreSQL URL is needed (scripts/services.sh start prints one)")
     url, name = database_url(args.database_url, args.users)
-    work = Path(tempfile.mkdtemp(prefix="identra-scim-bench-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="identra-scim-bench-"))
     key_file = work / "master.key"
-    master_key = generate_master_key()
-    key_file.write_text(master_key)
+    if args.reuse and key_file.exists():
+        master_key = key_file.read_text().strip()
+    else:
+        master_key = generate_master_key()
+        key_file.write_text(master_key)
     out: dict[str, Any] = {"users": args.users, "database": name}
     if await recreate(args.database_url, name, args.reuse):
         source = work / "users.csv"
@@ -223,8 +227,8 @@ async def main() -> None:
         out["generate_seconds"] = round(time.perf_counter() - started, 1)
         out["import"] = run_import(source, env_for(url, work, master_key))
         print(f"import: {out['import']}", file=sys.stderr)
-    else:
-        raise SystemExit("--reuse needs the master key of the earlier run; not supported yet")
+    elif not args.work:
+        raise SystemExit("--reuse needs --work, the folder of the run that loaded the users")
     out["latency"] = await measure(url, work, master_key, args.users, args.repeat)
     print(json.dumps(out, indent=2))
     if args.json:

@@ -381,9 +381,10 @@ class UserReader:
             return stmt.where(User.id > last_id)
         if value is None:
             raise InvalidValue("the cursor does not fit this sort order")
+        # "sort >= v and (sort > v or id > last)": the first term is an index range.
         if query.descending:
-            return stmt.where(or_(sort_expr < value, and_(sort_expr == value, User.id < last_id)))
-        return stmt.where(or_(sort_expr > value, and_(sort_expr == value, User.id > last_id)))
+            return stmt.where(sort_expr <= value, or_(sort_expr < value, User.id < last_id))
+        return stmt.where(sort_expr >= value, or_(sort_expr > value, User.id > last_id))
 
 
 def _constant(op: str, value: Any, constant: str) -> Any:
