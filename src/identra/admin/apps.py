@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -52,6 +53,8 @@ class NewApp:
     access_token_ttl: int | None = None
     refresh_token_ttl: int | None = None
     pkce_required: bool = True
+    # Options kept in ``applications.settings`` (skip_consent, back-channel logout...).
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def check_redirect_uri(uri: str, app_type: str, field_name: str = "redirect_uris") -> None:
@@ -99,6 +102,10 @@ def _validate(new: NewApp) -> Preset:
         check_redirect_uri(uri, new.type)
     for uri in new.post_logout_redirect_uris:
         check_redirect_uri(uri, new.type, "post_logout_redirect_uris")
+    logout_uri = new.settings.get("backchannel_logout_uri")
+    if logout_uri:
+        # A server-to-server endpoint: https (http only on loopback), never a custom scheme.
+        check_redirect_uri(logout_uri, "web", "backchannel_logout_uri")
     for scope in new.scopes:
         if not SCOPE_TOKEN.match(scope):
             raise InvalidInput(f"{scope!r} is not a valid scope", "scopes")
@@ -149,6 +156,7 @@ async def create(
         access_token_format=new.access_token_format,
         access_token_ttl=new.access_token_ttl,
         refresh_token_ttl=new.refresh_token_ttl,
+        settings=dict(new.settings),
     )
     session.add(app)
     try:

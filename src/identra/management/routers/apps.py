@@ -13,14 +13,21 @@ from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
 from identra.management.resources import resource_router
-from identra.management.schemas.apps import AppCreate, AppCreated, AppOut, AppPatch, SecretOut
+from identra.management.schemas.apps import (
+    SETTINGS_FIELDS,
+    AppCreate,
+    AppCreated,
+    AppOut,
+    AppPatch,
+    SecretOut,
+)
 from identra.observability import audit
 from identra.storage.models import Application
 
 router = resource_router("/orgs/{org}/applications", "applications")
 Read = Annotated[Scope, Depends(require("apps", "read"))]
 Write = Annotated[Scope, Depends(require("apps", "write"))]
-NULLABLE = {"access_token_ttl", "refresh_token_ttl"}
+NULLABLE = {"access_token_ttl", "refresh_token_ttl", "backchannel_logout_uri"}
 
 
 @router.get("", response_model=Page[AppOut])
@@ -43,10 +50,12 @@ async def list_apps(
 
 @router.post("", status_code=201, response_model=AppCreated)
 async def create_app(body: AppCreate, scope: Write, response: Response) -> AppCreated:
+    values = body.model_dump()
+    options = {k: values.pop(k) for k in SETTINGS_FIELDS}
     app, secret = await service.create(
         scope.session,
         scope.org,
-        service.NewApp(**body.model_dump()),
+        service.NewApp(**values, settings=options),
         scope.actor,
         scope.services.box,
     )
@@ -93,6 +102,14 @@ async def update_app(
         )
         if clash is not None:
             raise Conflict(f"an application named {changes['name']} exists")
+    options = {k: changes.pop(k) for k in SETTINGS_FIELDS if k in changes}
+    if options.get("backchannel_logout_uri"):
+        service.check_redirect_uri(
+            options["backchannel_logout_uri"], "web", "backchannel_logout_uri"
+        )
+    if options:
+        # A new dict, so that the JSON column is seen as changed.
+        app.settings = {**(app.settings or {}), **options}
     for name, value in changes.items():
         setattr(app, name, value)
     app.version += 1
@@ -103,7 +120,7 @@ async def update_app(
         actor=scope.actor,
         target_type="application",
         target_id=app.id,
-        details={"fields": sorted(changes)},
+        details={"fields": sorted([*changes, *options])},
     )
     await scope.session.flush()
     set_etag(response, app.version)

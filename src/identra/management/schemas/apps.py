@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from identra.management.schemas.common import Description, Name, Omittable, Resource, Strict
 
@@ -28,6 +28,9 @@ class AppCreate(Strict):
     access_token_ttl: Ttl | None = None
     refresh_token_ttl: Ttl | None = None
     pkce_required: bool = True
+    skip_consent: bool = Field(False, description="first-party app: never ask for consent")
+    backchannel_logout_uri: Uri | None = Field(None, description="OIDC Back-Channel Logout 1.0")
+    backchannel_logout_session_required: bool = False
 
 
 class AppPatch(Strict):
@@ -44,6 +47,9 @@ class AppPatch(Strict):
     access_token_ttl: Ttl | None = None
     refresh_token_ttl: Ttl | None = None
     pkce_required: bool = Omittable()
+    skip_consent: bool = Omittable()
+    backchannel_logout_uri: Uri | None = None
+    backchannel_logout_session_required: bool = Omittable()
 
 
 class AppOut(Resource):
@@ -63,6 +69,24 @@ class AppOut(Resource):
     access_token_format: str
     access_token_ttl: int | None
     refresh_token_ttl: int | None
+    skip_consent: bool = False
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_settings(cls, data: Any) -> Any:
+        """Sign-in options live in the application's ``settings`` document."""
+        settings = getattr(data, "settings", None)
+        if not isinstance(settings, dict):
+            return data
+        values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        values.update({k: settings[k] for k in SETTINGS_FIELDS if k in settings})
+        return values
+
+
+# Application options stored in ``applications.settings`` rather than columns of their own.
+SETTINGS_FIELDS = ("skip_consent", "backchannel_logout_uri", "backchannel_logout_session_required")
 
 
 class AppCreated(AppOut):
