@@ -12,8 +12,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PG_PORT=54329
-REDIS_PORT=63799
+PG_PORT=${SERVICES_PG_PORT:-54329}
+REDIS_PORT=${SERVICES_REDIS_PORT:-63799}
 TIMEOUT=${IDENTRA_SERVICES_TIMEOUT:-30}
 DATABASE_URL="postgresql+asyncpg://identra:identra@127.0.0.1:${PG_PORT}/identra_test"
 REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
