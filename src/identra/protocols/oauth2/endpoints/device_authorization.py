@@ -19,24 +19,19 @@ from identra.protocols.http import ProtocolRequest, ProtocolResponse
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.device import DEFAULT_INTERVAL, DEFAULT_TTL, display_user_code
 from identra.protocols.oauth2.endpoints.form import (
+    FormEndpoint,
     authenticated_client,
     extras_of,
     require_form_post,
 )
-from identra.protocols.oauth2.errors import InvalidScope, OAuth2Error, UnauthorizedClient
+from identra.protocols.oauth2.errors import InvalidScope, UnauthorizedClient
 from identra.protocols.oauth2.params import scopes, single
 from identra.protocols.oidc.claims import OIDC_SCOPES
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-class DeviceAuthorizationEndpoint:
-    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
-        try:
-            return await self._handle(request, ctx)
-        except OAuth2Error as error:
-            return error.response()
-
+class DeviceAuthorizationEndpoint(FormEndpoint):
     async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
         require_form_post(request, "device authorization")
         extras = extras_of(ctx)

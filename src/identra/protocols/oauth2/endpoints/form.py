@@ -5,10 +5,10 @@ RFC 7662 §2.1, RFC 9126 §2.1, RFC 8628 §3.1): POST with an
 
 from __future__ import annotations
 
-from identra.protocols.http import ProtocolRequest
+from identra.protocols.http import ProtocolRequest, ProtocolResponse
 from identra.protocols.oauth2.client_auth import authenticate_client
 from identra.protocols.oauth2.context import TokenContext
-from identra.protocols.oauth2.errors import InvalidRequest, ServerError
+from identra.protocols.oauth2.errors import InvalidRequest, OAuth2Error, ServerError
 from identra.protocols.oauth2.extras import TokenExtras
 from identra.protocols.oauth2.models import Client
 
@@ -35,3 +35,16 @@ def extras_of(ctx: TokenContext) -> TokenExtras:
     if ctx.extras is None:
         raise ServerError("this endpoint is not configured")
     return ctx.extras
+
+
+class FormEndpoint:
+    """Base of the form-posting endpoints: any OAuth2Error becomes its RFC error response."""
+
+    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
+        try:
+            return await self._handle(request, ctx)
+        except OAuth2Error as error:
+            return error.response()
+
+    async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
+        raise NotImplementedError

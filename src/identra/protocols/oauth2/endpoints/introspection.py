@@ -19,11 +19,12 @@ from typing import Any
 from identra.protocols.http import ProtocolRequest, ProtocolResponse
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.endpoints.form import (
+    FormEndpoint,
     authenticated_client,
     extras_of,
     require_form_post,
 )
-from identra.protocols.oauth2.errors import InvalidClient, OAuth2Error
+from identra.protocols.oauth2.errors import InvalidClient
 from identra.protocols.oauth2.inspection import REFRESH_TOKEN, TokenInfo
 from identra.protocols.oauth2.params import required, single
 
@@ -41,13 +42,7 @@ def describe(info: TokenInfo) -> dict[str, Any]:
     return out
 
 
-class IntrospectionEndpoint:
-    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
-        try:
-            return await self._handle(request, ctx)
-        except OAuth2Error as error:
-            return error.response()
-
+class IntrospectionEndpoint(FormEndpoint):
     async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
         require_form_post(request, "introspection")
         extras = extras_of(ctx)

@@ -18,13 +18,13 @@ from __future__ import annotations
 from identra.protocols.http import ProtocolRequest, ProtocolResponse
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.endpoints.form import (
+    FormEndpoint,
     authenticated_client,
     extras_of,
     require_form_post,
 )
 from identra.protocols.oauth2.errors import (
     InvalidRequest,
-    OAuth2Error,
     UnauthorizedClient,
     UnsupportedResponseType,
 )
@@ -37,13 +37,7 @@ MAX_PARAMS = 50
 MAX_BYTES = 16_384
 
 
-class PushedAuthorizationEndpoint:
-    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
-        try:
-            return await self._handle(request, ctx)
-        except OAuth2Error as error:
-            return error.response()
-
+class PushedAuthorizationEndpoint(FormEndpoint):
     async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
         require_form_post(request, "pushed authorization request")
         extras = extras_of(ctx)

@@ -20,11 +20,12 @@ from __future__ import annotations
 from identra.protocols.http import ProtocolRequest, ProtocolResponse
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.endpoints.form import (
+    FormEndpoint,
     authenticated_client,
     extras_of,
     require_form_post,
 )
-from identra.protocols.oauth2.errors import OAuth2Error, UnauthorizedClient
+from identra.protocols.oauth2.errors import UnauthorizedClient
 from identra.protocols.oauth2.inspection import REFRESH_TOKEN, REVOKED_KEY
 from identra.protocols.oauth2.params import required, single
 
@@ -33,13 +34,7 @@ def _ok() -> ProtocolResponse:
     return ProtocolResponse(200, b"", {"cache-control": "no-store", "pragma": "no-cache"})
 
 
-class RevocationEndpoint:
-    async def __call__(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
-        try:
-            return await self._handle(request, ctx)
-        except OAuth2Error as error:
-            return error.response()
-
+class RevocationEndpoint(FormEndpoint):
     async def _handle(self, request: ProtocolRequest, ctx: TokenContext) -> ProtocolResponse:
         require_form_post(request, "revocation")
         extras = extras_of(ctx)
