@@ -460,3 +460,37 @@ async def test_custom_extension(h: Harness) -> None:
         headers=JSON,
     )
     assert_error(wrong, 400, "invalidValue")
+
+
+async def test_extensions_through_put_schemas(h: Harness) -> None:
+    urn = "urn:example:params:scim:schemas:extension:team:1.0:User"
+    body = {
+        "extensions": [
+            {
+                "resourceType": "User",
+                "schema": {"id": urn, "attributes": [{"name": "costCenter", "type": "string"}]},
+            }
+        ]
+    }
+    users_only = await h.m2m_token("root", ["users:read", "users:write"])
+    denied = await h.client.put(
+        "/scim2/Schemas", json=body, headers={"authorization": f"Bearer {users_only}"}
+    )
+    assert_error(denied, 403, None)
+    for wrong in (
+        {"extensions": [{"schema": {"id": "urn:x:y", "attributes": [{"name": "1"}]}}]},
+        {"extensions": [{**body["extensions"][0], "resourceType": "Group"}]},
+    ):
+        assert_error(
+            await h.client.put("/scim2/Schemas", json=wrong, headers=JSON), 400, "invalidValue"
+        )
+    done = await h.client.put("/scim2/Schemas", json=body, headers=JSON)
+    assert done.status_code == 200, done.text
+    assert urn in {s["id"] for s in done.json()["Resources"]}
+    user = await h.client.post(
+        "/scim2/Users",
+        json={"schemas": [USER, urn], "userName": "ops", urn: {"costCenter": "CC-7"}},
+        headers=JSON,
+    )
+    assert user.status_code == 201, user.text
+    assert user.json()[urn] == {"costCenter": "CC-7"}

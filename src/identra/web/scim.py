@@ -7,9 +7,10 @@ rolls the transaction back, so a rejected request changes nothing.
 
 Permissions are the management permissions, carried by a token as scopes: ``users:read`` /
 ``users:write`` for ``/Users``, ``groups:*`` for ``/Groups``, ``roles:*`` for ``/Roles``.
-``/Me`` needs none: a user reads and changes their own resource (not ``active``); deleting
-it needs ``users:write``. An organization the caller cannot reach is a 404, as one that does
-not exist.
+``PUT /Schemas`` (custom extensions of the organization, an Identra addition) needs
+``orgs:write``. ``/Me`` needs none: a user reads and changes their own resource (not
+``active``); deleting it needs ``users:write``. An organization the caller cannot reach is a
+404, as one that does not exist.
 """
 
 from __future__ import annotations
@@ -38,14 +39,14 @@ from identra.protocols.scim.service import (
 )
 from identra.services import Services
 from identra.storage.models import Organization
-from identra.storage.repositories import orgs
+from identra.storage.repositories import orgs, scim_schemas
 from identra.storage.repositories.scim_schemas import org_catalog
 from identra.userstores.registry import UserStores
 from identra.userstores.scim import ScimGroups, ScimRoles, ScimUsers
 
 log = logging.getLogger(__name__)
 service = ScimService()
-PERMISSIONS = {"User": "users", "Group": "groups", "Role": "roles"}
+PERMISSIONS = {"User": "users", "Group": "groups", "Role": "roles", "Organization": "orgs"}
 BODY_TYPES = ("application/scim+json", "application/json")
 
 
@@ -109,6 +110,7 @@ async def scim(request: Request) -> Response:
         )
         if org is None or org.status != "active" or not principal.can_reach(org):
             return _error(errors.NotFound("organization not found"))
+        current: Organization = org
         base_url = orgs.issuer_for(services.settings.issuer, org) + "/scim2"
         catalog = org_catalog(org)
         actor = Actor(principal.kind, principal.id, request.client.host if request.client else None)
@@ -140,6 +142,9 @@ async def scim(request: Request) -> Response:
             me=principal.id if principal.kind == "user" and principal.org_id == org.id else None,
             atomic=lambda: _savepoint(session),
             max_payload=services.settings.http.max_body_bytes,
+            set_extensions=lambda entries: scim_schemas.set_extensions(
+                session, current, entries, actor
+            ),
         )
         scim_request = ScimRequest(
             method=request.method,

@@ -144,6 +144,8 @@ class ScimContext:
     me: str | None = None  # the calling user's id, for /Me
     atomic: Callable[[], AbstractAsyncContextManager[Any]] | None = None  # a savepoint
     max_payload: int = 1_048_576
+    # Replaces the organization's custom extensions; returns the new catalog.
+    set_extensions: Callable[[list[Any]], Awaitable[Catalog]] | None = None
 
 
 # ---- the service ----------------------------------------------------------------------------
@@ -192,6 +194,8 @@ class ScimService:
         if head == "ServiceProviderConfig" and len(parts) == 1:
             self._only(method, "GET")
             return ScimResponse(200, self.service_provider_config(ctx))
+        if head == "Schemas" and method == "PUT" and len(parts) == 1:
+            return await self._set_extensions(request, ctx)
         if head == "Schemas":
             self._only(method, "GET")
             return self._schemas(parts[1:], ctx)
@@ -295,6 +299,19 @@ class ScimService:
             if schema["id"].lower() == urn.lower():
                 return ScimResponse(200, schema)
         raise NotFound(f"no schema {urn}")
+
+    async def _set_extensions(self, request: ScimRequest, ctx: ScimContext) -> ScimResponse:
+        """``PUT /Schemas`` (an Identra extension): replace the organization's custom schema
+        extensions with ``{"extensions": [{"resourceType", "required", "schema"}]}``."""
+        if ctx.set_extensions is None:
+            raise MethodNotAllowed("schemas are read-only here")
+        if not ctx.can("Organization", True):
+            raise Forbidden("changing schema extensions needs the orgs:write permission")
+        body = request.body
+        if not isinstance(body, Mapping) or not isinstance(body.get("extensions"), list):
+            raise InvalidSyntax('the body must be {"extensions": [...]}')
+        ctx.catalog = await ctx.set_extensions(list(body["extensions"]))
+        return self._schemas([], ctx)
 
     def _resource_types(self, rest: list[str], ctx: ScimContext) -> ScimResponse:
         types = [t.to_json(ctx.base_url) for t in ctx.catalog.types]

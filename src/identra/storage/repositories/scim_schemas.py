@@ -1,7 +1,8 @@
 """Per-organization SCIM schema extensions, kept in ``organizations.settings["scim"]``.
 
 ``settings["scim"]["extensions"]`` is a list of
-``{"resourceType": "User"|"Group", "required": bool, "schema": <RFC 7643 §7 schema>}``.
+``{"resourceType": "User", "required": bool, "schema": <RFC 7643 §7 schema>}`` (User only:
+groups have no place for extension values yet).
 Values of extension attributes are stored with the resource (``users.claims["scim"][urn]``).
 """
 
@@ -30,8 +31,8 @@ def _parse(entries: Any) -> list[tuple[str, Schema, bool]]:
         if not isinstance(entry, dict):
             raise InvalidValue("an extension must be an object")
         rtype = entry.get("resourceType", "User")
-        if rtype not in ("User", "Group"):
-            raise InvalidValue("resourceType must be User or Group")
+        if rtype != "User":  # groups have no column for extension values yet
+            raise InvalidValue("custom extensions extend the User resource type")
         required = entry.get("required", False)
         if not isinstance(required, bool):
             raise InvalidValue("required must be a boolean")
