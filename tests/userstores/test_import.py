@@ -141,3 +141,22 @@ def test_json_and_usage_errors(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
     odd.write_text("x")
     assert "--format" in cli.fail("users", "import", str(odd), code=2)
     assert "PARTNERS" in cli.fail("users", "import", str(source), "--user-store", "PARTNERS")
+
+
+def test_export_round_trip(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+    source = tmp_path / "in.csv"
+    write_csv(source, [{"username": f"e{i}", "email": f"e{i}@example.com",
+                        "password_hash": django_pbkdf2(f"pw{i}")} for i in range(3)])  # fmt: skip
+    assert cli.json("users", "import", str(source))["imported"] == 3
+    plain = tmp_path / "out.ndjson"
+    assert cli.json("users", "export", str(plain))["exported"] == 4  # and the administrator
+    docs = [json.loads(line) for line in plain.read_text().splitlines()]
+    assert {d["userName"] for d in docs} == {"admin", "e0", "e1", "e2"}
+    assert all("passwordHash" not in d and "password" not in d for d in docs)
+    full = tmp_path / "full.ndjson"
+    cli.json("users", "export", str(full), "--with-password-hashes")
+    assert oct(full.stat().st_mode & 0o777) == "0o600"
+    # Another organization imports the export, hashes included, and the passwords work.
+    cli("orgs", "create", "--name", "Copy", "--handle", "copy", code=None)
+    report = cli.json("users", "import", str(full), "--org", "copy", "--restart")
+    assert report["imported"] == 4 and report["rejected"] == 0

@@ -25,6 +25,7 @@ from identra.storage.models import User
 
 app = typer.Typer(no_args_is_help=True, help="Manage users.")
 app.command("import")(users_import.import_users)
+app.command("export")(users_import.export_users)
 
 
 def _out(user: User, store: str) -> UserOut:

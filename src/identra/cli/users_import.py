@@ -537,3 +537,99 @@ def import_users(
         f"imported {report.imported} user(s), skipped {report.skipped_existing} existing, "
         f"rejected {report.rejected} (see {rejects_file}) in {report.seconds:.1f}s"
     )
+
+
+async def export_rows(
+    services: Any,
+    path: Path,
+    *,
+    org_handle: str,
+    with_hashes: bool,
+    page_size: int,
+    progress: Progress | None,
+) -> int:
+    """Write every user of the organization as one SCIM User document per line."""
+    from sqlalchemy import func, select
+
+    from identra.cli.lookup import org as find_org
+    from identra.storage.models import User
+    from identra.storage.repositories import orgs
+    from identra.storage.repositories.scim_schemas import org_catalog
+    from identra.storage.repositories.scim_users import UserReader
+    from identra.userstores.registry import UserStores
+
+    written = 0
+    async with services.sessions() as session:
+        org = await find_org(session, org_handle)
+        total = await session.scalar(select(func.count(User.id)).where(User.org_id == org.id))
+        stores = await UserStores.load(session, org, services.box, services.clock)
+        base_url = orgs.issuer_for(services.settings.issuer, org) + "/scim2"
+        reader = UserReader(session, org, org_catalog(org).user, base_url, stores.identifiers)
+        task = None
+        if progress is not None:
+            progress.start()
+            task = progress.add_task("exporting", total=total or 0)
+        last = ""
+        try:
+            with path.open("w", encoding="utf-8") as handle:
+                while True:
+                    rows = list(
+                        await session.scalars(
+                            select(User)
+                            .where(User.org_id == org.id, User.id > last)
+                            .order_by(User.id)
+                            .limit(page_size)
+                        )
+                    )
+                    if not rows:
+                        break
+                    for user, doc in zip(rows, await reader.documents(rows), strict=True):
+                        doc.pop("meta", None)
+                        if with_hashes and user.password_hash:
+                            doc["passwordHash"] = user.password_hash
+                        handle.write(json.dumps(doc, separators=(",", ":")) + "\n")
+                    written += len(rows)
+                    last = rows[-1].id
+                    session.expunge_all()
+                    if progress is not None and task is not None:
+                        progress.update(task, completed=written)
+        finally:
+            if progress is not None:
+                progress.stop()
+    return written
+
+
+def export_users(
+    file: Annotated[Path, typer.Argument(metavar="FILE", dir_okay=False)],
+    with_hashes: Annotated[
+        bool,
+        typer.Option(
+            "--with-password-hashes",
+            help="include password hashes (passwordHash), for moving users to another server; "
+            "the file is then as sensitive as the database",
+        ),
+    ] = False,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=10000)] = 1000,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    org: str = ORG_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Export users as SCIM NDJSON (one User per line), readable by ``users import``."""
+
+    async def work(services: Any) -> int:
+        progress = None if (quiet or as_json) else Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )  # fmt: skip
+        return await export_rows(
+            services, file, org_handle=org, with_hashes=with_hashes, page_size=page_size,
+            progress=progress,
+        )  # fmt: skip
+
+    count = run_services(work)
+    if with_hashes:
+        os.chmod(file, 0o600)
+    if as_json:
+        emit_json({"exported": count, "file": str(file)})
+    else:
+        typer.echo(f"exported {count} user(s) to {file}")
