@@ -88,7 +88,7 @@ def create(
     async def work(w: Work) -> AppCreated:
         where = await lookup.org(w.session, org)
         created, secret = await service.create(
-            w.session, where, service.NewApp(**body.model_dump()), w.actor, w.services.box
+            w.session, where, body.to_new_app(), w.actor, w.services.box
         )
         return AppCreated(**AppOut.model_validate(created).model_dump(), client_secret=secret)
 

@@ -50,12 +50,10 @@ async def list_apps(
 
 @router.post("", status_code=201, response_model=AppCreated)
 async def create_app(body: AppCreate, scope: Write, response: Response) -> AppCreated:
-    values = body.model_dump()
-    options = {k: values.pop(k) for k in SETTINGS_FIELDS}
     app, secret = await service.create(
         scope.session,
         scope.org,
-        service.NewApp(**values, settings=options),
+        body.to_new_app(),
         scope.actor,
         scope.services.box,
     )

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from identra.admin.apps import NewApp
 from identra.management.schemas.common import Description, Name, Omittable, Resource, Strict
 
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -31,6 +32,12 @@ class AppCreate(Strict):
     skip_consent: bool = Field(False, description="first-party app: never ask for consent")
     backchannel_logout_uri: Uri | None = Field(None, description="OIDC Back-Channel Logout 1.0")
     backchannel_logout_session_required: bool = False
+
+    def to_new_app(self) -> NewApp:
+        """The service's input: sign-in options go into the application's settings."""
+        values = self.model_dump()
+        options = {k: values.pop(k) for k in SETTINGS_FIELDS}
+        return NewApp(**values, settings=options)
 
 
 class AppPatch(Strict):
