@@ -4,15 +4,11 @@ read-only and read-write modes, StartTLS/LDAPS, the encrypted bind password, fai
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from ldap3 import ALL_ATTRIBUTES, Connection, Server
 from sqlalchemy import select
 
 from identra.observability.audit import SYSTEM
@@ -22,71 +18,11 @@ from identra.userstores.base import StoreError
 from identra.userstores.ldap import close_all
 from identra.userstores.registry import UserStores, ldap_backend
 from tests.support import ADMIN, Harness, free_port
-from tests.userstores.conftest import Slapd
+from tests.userstores.conftest import Directory, ldap_config
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 JSON = {**ADMIN, "content-type": "application/scim+json"}
-
-
-@contextmanager
-def admin_connection(slapd: Slapd) -> Iterator[Connection]:
-    # Bound before the block, so ldap3's own context manager would leave it open: unbind here.
-    conn = Connection(Server(slapd.url), slapd.admin_dn, slapd.admin_password, auto_bind=True)
-    try:
-        yield conn
-    finally:
-        conn.unbind()
-
-
-@dataclass
-class Directory:
-    slapd: Slapd
-    users_dn: str
-
-    def admin(self) -> Any:
-        return admin_connection(self.slapd)
-
-    def add_user(self, uid: str, password: str, **attrs: Any) -> str:
-        dn = f"uid={uid},{self.users_dn}"
-        with self.admin() as conn:
-            assert conn.add(
-                dn,
-                ["top", "person", "organizationalPerson", "inetOrgPerson"],
-                {
-                    "uid": uid,
-                    "cn": attrs.pop("cn", uid.title()),
-                    "sn": attrs.pop("sn", uid),
-                    **attrs,
-                },
-            ), conn.result
-            assert conn.extend.standard.modify_password(dn, new_password=password)
-        return dn
-
-    def entry(self, uid: str) -> dict[str, Any] | None:
-        with self.admin() as conn:
-            conn.search(self.users_dn, f"(uid={uid})", attributes=ALL_ATTRIBUTES)
-            return dict(conn.entries[0].entry_attributes_as_dict) if conn.entries else None
-
-
-@pytest.fixture
-def directory(slapd: Slapd) -> Directory:
-    """A fresh organisational unit per test, so tests share the server but not entries."""
-    ou = f"t{uuid.uuid4().hex[:10]}"
-    users_dn = f"ou={ou},{slapd.people_dn}"
-    with admin_connection(slapd) as c:
-        assert c.add(users_dn, ["organizationalUnit"], {"ou": ou}), c.result
-    return Directory(slapd, users_dn)
-
-
-def ldap_config(directory: Directory, **overrides: Any) -> dict[str, Any]:
-    return {
-        "url": directory.slapd.url,
-        "bind_dn": directory.slapd.admin_dn,
-        "users_dn": directory.users_dn,
-        "timeout": 3,
-        **overrides,
-    }
 
 
 async def add_store(

@@ -1,7 +1,7 @@
 """User stores of an organization: where its users live, read in ``position`` order.
 
-Only the database store exists for now; LDAP and Active Directory stores come with their
-connectors, and are refused until then.
+This module creates database stores; directory (LDAP) stores, which carry a connection
+configuration and a sealed bind password, are created by ``identra.userstores.config``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class NewUserStore:
 def check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise InvalidInput(
-            f"user store kind {kind!r} is not supported: only 'database' stores exist for now; "
-            "LDAP and Active Directory stores arrive later",
+            f"user store kind {kind!r} is not created here; LDAP stores need a config "
+            "(identra.userstores.config)",
             "kind",
         )
 

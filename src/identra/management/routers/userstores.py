@@ -8,12 +8,14 @@ from fastapi import Depends, Request, Response
 from sqlalchemy import select
 
 from identra.admin import userstores as service
+from identra.errors import InvalidInput
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, Page, page_of, paginate
 from identra.management.resources import Cursor, Filter, Limit, created, resource_router
 from identra.management.schemas.userstores import UserStoreCreate, UserStoreOut, UserStorePatch
 from identra.storage.models import UserStore
+from identra.userstores import config as ldap_stores
 
 router = resource_router("/orgs/{org}/user-stores", "user stores")
 Read = Annotated[Scope, Depends(require("userstores", "read"))]
@@ -45,9 +47,29 @@ async def list_user_stores(
 async def create_user_store(
     body: UserStoreCreate, scope: Write, response: Response
 ) -> UserStoreOut:
-    store = await service.create(
-        scope.session, scope.org, service.NewUserStore(**body.model_dump()), scope.actor
-    )
+    values = body.model_dump()
+    config, bind_password = values.pop("config"), values.pop("bind_password")
+    if body.kind == "ldap":
+        if config is None:
+            raise InvalidInput("LDAP user stores need a config", "config")
+        store = await ldap_stores.create_ldap_store(
+            scope.session,
+            scope.org,
+            identifier=body.identifier,
+            config=config,
+            bind_password=bind_password,
+            box=scope.services.box,
+            actor=scope.actor,
+            read_only=body.read_only,
+            position=body.position,
+            description=body.description,
+        )
+    else:
+        if config is not None or bind_password is not None:
+            raise InvalidInput("database user stores take no config or bind_password", "config")
+        store = await service.create(
+            scope.session, scope.org, service.NewUserStore(**values), scope.actor
+        )
     created(response, store.version, f"/api/v1/orgs/{scope.org.handle}/user-stores/{store.id}")
     return UserStoreOut.model_validate(store)
 
@@ -66,7 +88,24 @@ async def update_user_store(
     store = await service.get(scope.session, scope.org, store_id)
     check_if_match(request, store.version)
     changes = body.model_dump(exclude_unset=True)
-    await service.update(scope.session, scope.org, store, changes, scope.actor)
+    directory = {k: changes.pop(k) for k in ("config", "bind_password") if k in changes}
+    if directory:
+        if store.kind != "ldap":
+            raise InvalidInput("only LDAP user stores take a config or bind_password", "config")
+        await ldap_stores.update_ldap_store(
+            scope.session,
+            scope.org,
+            store,
+            box=scope.services.box,
+            actor=scope.actor,
+            config=directory.get("config"),
+            # An explicit null removes the password; the service takes "" for that.
+            bind_password=(directory["bind_password"] or "")
+            if "bind_password" in directory
+            else None,
+        )
+    if changes or not directory:
+        await service.update(scope.session, scope.org, store, changes, scope.actor)
     set_etag(response, store.version)
     return UserStoreOut.model_validate(store)
 
