@@ -10,7 +10,6 @@ separate CLI process's changes are seen.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -90,9 +89,9 @@ class ConfigEvents:
         loops = [*self._loops, *([self._listener] if self._listener else [])]
         for task in loops:
             task.cancel()
-        for task in loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if loops:
+            # Bounded: a loop stuck in a network call must not hold up shutdown.
+            await asyncio.wait(loops, timeout=5)
         self._loops, self._listener = [], None
         # Let in-flight invalidations finish: cancelling one mid-query would strand its
         # database connection.
