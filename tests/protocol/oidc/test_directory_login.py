@@ -15,8 +15,8 @@ from identra.storage.models import User
 from identra.userstores.ldap import close_all
 from tests.protocol.oidc.support import Browser, auth_params, forms, hidden, make_app, pkce_pair
 from tests.support import Harness
-from tests.userstores.conftest import Slapd
-from tests.userstores.test_ldap import Directory, add_store, admin_connection
+from tests.userstores.conftest import Directory, Slapd, admin_connection
+from tests.userstores.test_ldap import add_store
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
