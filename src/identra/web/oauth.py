@@ -109,6 +109,7 @@ async def token(request: Request) -> Response:
         refresh_token_ttl=settings.tokens.refresh_token_ttl,
         id_token_ttl=settings.tokens.id_token_ttl,
         id_token_signer=services.keyring.signer(ID_TOKEN_ALG),
+        passwords=rt.passwords,
     )
     proto = await to_protocol(request)
     response = await token_endpoint(proto, ctx)

@@ -16,7 +16,12 @@ from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.errors import ServerError
 from identra.protocols.oauth2.tokens import Signer
 from identra.protocols.oidc.codes import CodeStore
-from identra.protocols.oidc.storage import ClientSettingsStore, GrantStore, UserDirectory
+from identra.protocols.oidc.storage import (
+    ClientSettingsStore,
+    GrantStore,
+    PasswordCheck,
+    UserDirectory,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class OidcTokenContext(TokenContext):
     # OIDC Core §3.1.3.7 / Discovery: RS256 is the ID-token algorithm every relying party can
     # verify without registering one, whatever the deployment signs access tokens with.
     id_token_signer: Signer | None = field(default=None, kw_only=True)
+    # RFC 6749 §4.3, for applications that enable the password grant explicitly.
+    passwords: PasswordCheck | None = field(default=None, kw_only=True)
 
 
 def oidc_context(ctx: TokenContext) -> OidcTokenContext:

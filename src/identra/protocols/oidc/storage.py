@@ -44,6 +44,15 @@ class UserDirectory(Protocol):
     async def profile(self, org_id: str, user_id: str) -> UserProfile | None: ...
 
 
+class PasswordCheck(Protocol):
+    async def verify(
+        self, org_id: str, username: str, password: str, client_ip: str | None
+    ) -> str | None:
+        """The user's id when the credentials are right and the account may sign in; None
+        otherwise. The login page's lockout and rate limits apply to every attempt."""
+        ...
+
+
 class ConsentStore(Protocol):
     async def granted(self, user_id: str, application_id: str) -> tuple[set[str], set[str]]:
         """Scopes and claim names the user has consented to for the application."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from identra.authenticators.password.authenticator import PasswordAuthenticator
+from identra.authenticators.password.authenticator import PasswordAuthenticator, Verified
 from identra.flows.password_flow import PasswordFlow
 from identra.protocols.interaction import InteractionStore
 from identra.protocols.oauth2.endpoints.authorize import (
@@ -51,6 +51,19 @@ def extras_module() -> Any | None:
     return importlib.import_module(EXTRAS_MODULE)
 
 
+class PasswordGrantCheck:
+    """The password grant's view of the login page's password check (same lockout, limits)."""
+
+    def __init__(self, authenticator: PasswordAuthenticator) -> None:
+        self._authenticator = authenticator
+
+    async def verify(
+        self, org_id: str, username: str, password: str, client_ip: str | None
+    ) -> str | None:
+        outcome = await self._authenticator.verify(org_id, username, password, client_ip)
+        return outcome.user_id if isinstance(outcome, Verified) else None
+
+
 @dataclass
 class InteractiveRuntime:
     services: Services
@@ -69,6 +82,7 @@ class InteractiveRuntime:
     terminator: SessionTerminator
     authorize: AuthorizationEndpoint
     end_session: EndSessionEndpoint
+    passwords: PasswordGrantCheck
 
 
 def build(services: Services, clients: Any) -> InteractiveRuntime:
@@ -150,6 +164,7 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
         terminator=terminator,
         authorize=authorize,
         end_session=end_session,
+        passwords=PasswordGrantCheck(authenticator),
     )
 
 

@@ -6,6 +6,7 @@ from identra.protocols.oauth2.grants.authorization_code import AuthorizationCode
 from identra.protocols.oauth2.grants.base import Grant
 from identra.protocols.oauth2.grants.client_credentials import ClientCredentialsGrant
 from identra.protocols.oauth2.grants.device_code import DeviceCodeGrant
+from identra.protocols.oauth2.grants.password import PasswordGrant
 from identra.protocols.oauth2.grants.refresh_token import RefreshTokenGrant
 from identra.protocols.oauth2.grants.token_exchange import TokenExchangeGrant
 
@@ -17,5 +18,6 @@ def default_grants() -> dict[str, Grant]:
         RefreshTokenGrant(),
         DeviceCodeGrant(),
         TokenExchangeGrant(),
+        PasswordGrant(),
     ]
     return {grant.grant_type: grant for grant in grants}
