@@ -94,10 +94,22 @@ async def _bearer(services: Services, token: str) -> Principal:
         raise _unauthorized("the token's organization does not exist")
     if claims.get("iss") != orgs.issuer_for(services.settings.issuer, org):
         raise _unauthorized("the token's issuer does not match its organization")
-    scope = claims.get("scope", "")
+    scopes = frozenset(str(claims.get("scope", "")).split())
     subject = str(claims.get("sub"))
-    kind = "application" if subject == claims.get("client_id") else "user"
-    return Principal(kind, subject, org.id, org.path, frozenset(str(scope).split()))
+    if subject == claims.get("client_id"):
+        return Principal("application", subject, org.id, org.path, scopes)
+    # A token issued to a user (code, refresh, password grants) carries the scopes its
+    # application may request, not what the user may do: a management permission counts only
+    # if one of the user's roles in the token's organization grants it, checked on every call
+    # so that removing a role takes effect at once.
+    async with services.sessions() as session:
+        user = await session.get(User, subject)
+        held = (
+            await user_permissions(session, user)
+            if user is not None and user.org_id == org.id and user.status == "active"
+            else set()
+        )
+    return Principal("user", subject, org.id, org.path, scopes & frozenset(held))
 
 
 def _basic_credentials(credentials: str) -> tuple[str, str]:
