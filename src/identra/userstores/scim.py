@@ -335,7 +335,11 @@ def _member_ids(resource: Mapping[str, Any], key: str = "members") -> list[str]:
     return list(dict.fromkeys(out))
 
 
-class ScimGroups:
+class _ReadThrough:
+    """Groups and roles: reads come straight from the resource's SQL reader."""
+
+    reader_class: type[GroupReader] | type[RoleReader]
+
     def __init__(
         self,
         session: AsyncSession,
@@ -348,7 +352,7 @@ class ScimGroups:
         self.session = session
         self.org = org
         self.actor = actor
-        self.reader = GroupReader(session, org, rtype, base_url, stores.identifiers)
+        self.reader = self.reader_class(session, org, rtype, base_url, stores.identifiers)
 
     async def get(
         self,
@@ -364,6 +368,10 @@ class ScimGroups:
 
     async def search(self, query: ListQuery) -> Page:
         return await self.reader.search(query)
+
+
+class ScimGroups(_ReadThrough):
+    reader_class = GroupReader
 
     async def _members(self, group: Group, wanted: list[str], current: list[str]) -> None:
         added = [u for u in wanted if u not in set(current)]
@@ -415,35 +423,8 @@ class ScimGroups:
             await group_admin.delete(self.session, self.org, group, self.actor)
 
 
-class ScimRoles:
-    def __init__(
-        self,
-        session: AsyncSession,
-        org: Organization,
-        rtype: ResourceType,
-        base_url: str,
-        stores: UserStores,
-        actor: audit.Actor,
-    ) -> None:
-        self.session = session
-        self.org = org
-        self.actor = actor
-        self.reader = RoleReader(session, org, rtype, base_url, stores.identifiers)
-
-    async def get(
-        self,
-        resource_id: str,
-        *,
-        for_update: bool = False,
-        attributes: Sequence[AttrPath] = (),
-        excluded: Sequence[AttrPath] = (),
-    ) -> dict[str, Any]:
-        return await self.reader.get(
-            resource_id, for_update=for_update, attributes=attributes, excluded=excluded
-        )
-
-    async def search(self, query: ListQuery) -> Page:
-        return await self.reader.search(query)
+class ScimRoles(_ReadThrough):
+    reader_class = RoleReader
 
     @staticmethod
     def _permissions(resource: Mapping[str, Any]) -> list[str]:
