@@ -105,3 +105,57 @@ def test_killed_node_restarts_cleanly(nodes: tuple[Node, Node]) -> None:
     assert _token_status(b, app) == 200  # the survivor keeps serving
     a.start()
     assert _token_status(a, app) == 200
+
+
+def test_refresh_on_b_of_a_token_from_a_and_reuse_on_a_is_detected(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    user = httpx.post(
+        f"{a.url}/api/v1/orgs/root/users",
+        json={"username": "nina", "password": "nina-passw0rd-long"},
+        headers=ADMIN,
+    )
+    assert user.status_code == 201, user.text
+    app = httpx.post(
+        f"{a.url}/api/v1/orgs/root/applications",
+        json={
+            "name": "legacy",
+            "type": "web",
+            "redirect_uris": ["https://rp.example.com/cb"],
+            "grant_types": ["authorization_code", "refresh_token", "password"],
+        },
+        headers=ADMIN,
+    ).json()
+    auth = (app["client_id"], app["client_secret"])
+    first = httpx.post(
+        f"{a.url}/oauth2/token",
+        auth=auth,
+        data={
+            "grant_type": "password",
+            "username": "nina",
+            "password": "nina-passw0rd-long",
+            "scope": "openid",
+        },
+    )
+    assert first.status_code == 200, first.text
+    old = first.json()["refresh_token"]
+    rotated = httpx.post(
+        f"{b.url}/oauth2/token",
+        auth=auth,
+        data={"grant_type": "refresh_token", "refresh_token": old},
+    )
+    assert rotated.status_code == 200, rotated.text  # B honours A's refresh token
+    reuse = httpx.post(
+        f"{a.url}/oauth2/token",
+        auth=auth,
+        data={"grant_type": "refresh_token", "refresh_token": old},
+    )
+    assert reuse.json()["error"] == "invalid_grant"  # A sees B's rotation: reuse detected
+    fresh = rotated.json()["refresh_token"]
+    after = httpx.post(
+        f"{b.url}/oauth2/token",
+        auth=auth,
+        data={"grant_type": "refresh_token", "refresh_token": fresh},
+    )
+    assert after.json()["error"] == "invalid_grant"  # the reuse revoked the whole family
