@@ -128,14 +128,19 @@ async def list_members(
     )
 
 
+def _members_changed(group: Group) -> Response:
+    """204 with the group's new ETag: a membership change bumps the group's version."""
+    response = Response(status_code=204)
+    set_etag(response, group.version)
+    return response
+
+
 @router.put("/{group_id}/members", status_code=204)
 async def set_members(group_id: str, body: MembersIn, scope: Write, request: Request) -> Response:
     group = await service.get(scope.session, scope.org, group_id)
     check_if_match(request, group.version)
     await service.set_members(scope.session, scope.org, group, body.user_ids, scope.actor)
-    response = Response(status_code=204)
-    set_etag(response, group.version)
-    return response
+    return _members_changed(group)
 
 
 @router.post("/{group_id}/members", status_code=204)
@@ -144,9 +149,7 @@ async def add_member(group_id: str, body: MemberIn, scope: Write, request: Reque
     group = await service.get(scope.session, scope.org, group_id)
     check_if_match(request, group.version)
     await service.add_member(scope.session, scope.org, group, body.user_id, scope.actor)
-    response = Response(status_code=204)
-    set_etag(response, group.version)
-    return response
+    return _members_changed(group)
 
 
 @router.delete("/{group_id}/members/{user_id}", status_code=204)
@@ -154,6 +157,4 @@ async def remove_member(group_id: str, user_id: str, scope: Write, request: Requ
     group = await service.get(scope.session, scope.org, group_id)
     check_if_match(request, group.version)
     await service.remove_member(scope.session, scope.org, group, user_id, scope.actor)
-    response = Response(status_code=204)
-    set_etag(response, group.version)
-    return response
+    return _members_changed(group)
