@@ -103,21 +103,35 @@ class FlowEngine(Protocol):
 
 
 # ----------------------------------------------------------------------------------------
-# The browser side: what the hosted login pages ask a flow to do. A step is rendered by the
-# template named after its ``component``; issue 4's flow graph returns other components.
+# The browser side: what the hosted login pages ask a flow to do.
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """One authenticator option on a step page: ``login/options/<template>.html``."""
+
+    option: str  # as written in the flow ("password", "idp:google")
+    label: str
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    engaged: bool = False
 
 
 @dataclass(frozen=True)
 class Challenge:
-    """A step to show: the page renders ``login/<component>.html`` with these values."""
+    """A page to show: ``login/<component>.html`` (``step``, ``identify``, ``sessions``,
+    ``denied``...) with these values; a ``step`` page includes each option's fragment."""
 
     component: str
     flow_id: str
     csrf: str
     client_name: str
-    values: dict[str, str] = field(default_factory=dict)  # prefilled inputs (never secrets)
+    values: dict[str, Any] = field(default_factory=dict)  # prefilled inputs (never secrets)
     error: str | None = None
     status: int = 200
+    title: str = "Sign in"
+    options: tuple[OptionView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,3 +155,10 @@ class FlowExecutor(Protocol):
     async def submit(
         self, flow_id: str, browser: str, form: dict[str, str], ip: str | None
     ) -> Challenge | Finished | FlowProblem: ...
+
+    async def callback(
+        self, flow_id: str, browser: str, params: dict[str, str], ip: str | None
+    ) -> Challenge | Finished | FlowProblem:
+        """The browser came back from elsewhere (an upstream identity provider, an email
+        link) to the flow's current option; no CSRF token, the option checks its own state."""
+        ...

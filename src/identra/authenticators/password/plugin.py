@@ -1,0 +1,78 @@
+"""The ``password`` option: username (or the identified user) and password."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from identra.authenticators.interface import (
+    AuthContext,
+    AuthenticatorDeps,
+    Outcome,
+    Passed,
+    Prompt,
+)
+from identra.authenticators.password.authenticator import PasswordAuthenticator, Refused
+
+MESSAGES = {
+    "invalid": "The username or password is not correct.",
+    "locked": "Too many failed attempts. Try again in {minutes} minute(s).",
+    "rate_limited": "Too many attempts from your network. Try again later.",
+    "unavailable": "Sign-in is temporarily unavailable. Try again in a few minutes.",
+    "missing": "Enter your username and password.",
+    "missing_password": "Enter your password.",
+    "other_user": "Sign in as the user the application asked for.",
+}
+STATUS = {"locked": 429, "rate_limited": 429, "unavailable": 503}
+
+
+class PasswordOption:
+    name = "password"
+    first_factor = True
+    label = "Password"
+
+    def __init__(self, verifier: PasswordAuthenticator) -> None:
+        self.verifier = verifier
+
+    def handles(self, option: str) -> bool:
+        return option == self.name
+
+    async def available(self, ctx: AuthContext) -> bool:
+        return True
+
+    def _prompt(self, ctx: AuthContext, username: str = "", error: str | None = None,
+                status: int = 200) -> Prompt:
+        fixed = ctx.username if ctx.identified else None
+        return Prompt(
+            "password",
+            {"username": fixed or username or ctx.username or "", "username_fixed": bool(fixed)},
+            error,
+            status,
+        )
+
+    async def prompt(self, ctx: AuthContext) -> Prompt:
+        return self._prompt(ctx)
+
+    async def submit(self, ctx: AuthContext, form: Mapping[str, str]) -> Outcome:
+        identified = ctx.identified and ctx.username is not None
+        username = (ctx.username or "") if identified else form.get("username", "")[:320]
+        password = form.get("password", "")
+        if not username.strip() or not password:
+            key = "missing_password" if identified else "missing"
+            return self._prompt(ctx, username, MESSAGES[key], 400)
+        outcome = await self.verifier.verify(ctx.org_id, username, password[:1024], ctx.ip)
+        if isinstance(outcome, Refused):
+            minutes = max(1, -(-outcome.retry_after // 60))
+            message = MESSAGES[outcome.reason].format(minutes=minutes)
+            return self._prompt(ctx, username, message, STATUS.get(outcome.reason, 401))
+        return Passed(outcome.user_id, outcome.amr)
+
+    async def callback(self, ctx: AuthContext, params: Mapping[str, str]) -> Outcome:
+        return self._prompt(ctx, error="This link cannot be used here.", status=400)
+
+
+def create(deps: AuthenticatorDeps) -> PasswordOption:
+    from identra.storage.repositories.users_auth import SqlPasswordUserStore
+
+    services = deps.services
+    store = SqlPasswordUserStore(services.sessions, services.box, services.clock)
+    return PasswordOption(PasswordAuthenticator(store, services.cache, services.clock.timestamp))
