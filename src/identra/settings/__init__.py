@@ -34,6 +34,82 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
 
 
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class SmtpSettings(BaseModel):
+    """Outbound email (one-time codes, sign-in links, account messages) through an SMTP relay.
+
+    ``security``: ``starttls`` upgrades a plain connection (port 587), ``tls`` connects with TLS
+    from the start (port 465), ``none`` sends in clear and is accepted with credentials only for
+    a relay on loopback.
+    """
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    host: str = Field(min_length=1, max_length=255, description="SMTP relay host name")
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = Field(None, max_length=255)
+    password: SecretStr | None = None
+    from_address: str = Field(
+        min_length=3, max_length=320, description="envelope and From: address (no-reply@...)"
+    )
+    from_name: str = Field("Identra", max_length=100, description="display name in From:")
+    timeout: float = Field(10.0, gt=0, le=120, description="seconds per SMTP operation")
+    validate_certs: bool = True
+
+    @field_validator("from_address")
+    @classmethod
+    def _plain_address(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not at or not local or not domain or any(c.isspace() or c in '<>,"' for c in value):
+            raise ValueError("from_address must be a plain address such as no-reply@example.com")
+        return value
+
+    @field_validator("from_name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\r" in value or "\n" in value:
+            raise ValueError("from_name must be one line")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_need_encryption(self) -> SmtpSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("smtp username and password go together")
+        if (
+            self.password is not None
+            and self.security == "none"
+            and self.host.lower() not in _LOOPBACK_HOSTS
+        ):
+            raise ValueError("smtp credentials need security starttls or tls (or a loopback host)")
+        return self
+
+
+class SmsSettings(BaseModel):
+    """Outbound SMS through an HTTP gateway (the wire format is in ``identra.notify.sms``)."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    provider: Literal["http"] = "http"
+    base_url: str = Field(
+        description="gateway base URL; messages are POSTed to {base_url}/messages"
+    )
+    api_key: SecretStr = Field(description="sent as a bearer token")
+    sender_id: str = Field(
+        "Identra", min_length=1, max_length=16, description="E.164 number or short alphanumeric id"
+    )
+    timeout: float = Field(10.0, gt=0, le=120, description="seconds for the whole request")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            raise ValueError("sms base_url must be an http(s) URL")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="IDENTRA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -61,6 +137,8 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     tokens: TokenSettings = TokenSettings()
     http: HttpSettings = HttpSettings()
+    smtp: SmtpSettings | None = Field(None, description="outbound email; email options need it")
+    sms: SmsSettings | None = Field(None, description="outbound SMS; the sms-otp option needs it")
 
     @field_validator("issuer")
     @classmethod
