@@ -1,0 +1,1 @@
+"""Passkeys (WebAuthn): discoverable, user-verified credentials; a first factor."""
