@@ -135,8 +135,9 @@ class Enroller(Protocol):
 
     async def enroll_prompt(self, ctx: AuthContext) -> Prompt: ...
 
-    async def enroll_submit(self, ctx: AuthContext, form: Mapping[str, str]) -> Prompt | Enrolled:
-        ...
+    async def enroll_submit(
+        self, ctx: AuthContext, form: Mapping[str, str]
+    ) -> Prompt | Enrolled: ...
 
 
 @dataclass(frozen=True)
@@ -157,4 +158,3 @@ def option_prefix(option: str) -> str:
     """``idp:google`` -> ``idp:``; ``password`` -> ``password``."""
     head, sep, _ = option.partition(":")
     return head + sep
-

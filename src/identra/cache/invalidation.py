@@ -102,6 +102,7 @@ class ConfigEvents:
 # Which tables are configuration, and which key identifies a cached copy of a row.
 TRACKED: dict[str, tuple[str, str]] = {
     "applications": ("client", "client_id"),
+    "flows": ("flow", "org_id"),
     "organizations": ("org", "handle"),
     "signing_keys": ("keys", "kid"),
 }

@@ -522,11 +522,14 @@ def _tests_of(expr: Expr) -> list[Test]:
     return [t for item in expr.items for t in _tests_of(item)]
 
 
-def _check_identified(c: _Collector, doc: FlowDocument, first_factor: Callable[[str], bool]) -> None:
+def _check_identified(
+    c: _Collector, doc: FlowDocument, first_factor: Callable[[str], bool]
+) -> None:
     identified = always_after(
         doc,
-        lambda n: n.type == "identify"
-        or (n.type == "step" and all(first_factor(o) for o in n.options)),
+        lambda n: (
+            n.type == "identify" or (n.type == "step" and all(first_factor(o) for o in n.options))
+        ),
     )
     authenticated = always_after(doc, lambda n: n.type == "step")
     for node in doc.nodes:

@@ -150,7 +150,9 @@ class FlowProblem:
 
 
 class FlowExecutor(Protocol):
-    async def view(self, flow_id: str, browser: str) -> Challenge | FlowProblem: ...
+    async def view(
+        self, flow_id: str, browser: str, ip: str | None = None
+    ) -> Challenge | Finished | FlowProblem: ...
 
     async def submit(
         self, flow_id: str, browser: str, form: dict[str, str], ip: str | None

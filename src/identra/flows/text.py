@@ -98,7 +98,9 @@ def expr_text(expr: Expr) -> str:
         return f"not ({inner})" if isinstance(expr.item, All | Any_) else f"not {inner}"
     if isinstance(expr, All):
         # Nested "and"/"or" keep their parentheses so that the structure survives exactly.
-        parts = [f"({expr_text(i)})" if isinstance(i, All | Any_) else expr_text(i) for i in expr.items]
+        parts = [
+            f"({expr_text(i)})" if isinstance(i, All | Any_) else expr_text(i) for i in expr.items
+        ]
         return " and ".join(parts)
     parts = [f"({expr_text(i)})" if isinstance(i, Any_) else expr_text(i) for i in expr.items]
     return " or ".join(parts)

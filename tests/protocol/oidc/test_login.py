@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from identra.authenticators.password.authenticator import LockoutPolicy
+from identra.authenticators.password.plugin import PasswordOption
 from identra.clock import FrozenClock
 from identra.storage.models import AuditEvent, User
 from identra.web.login.runtime import for_app
@@ -140,7 +141,9 @@ async def test_unknown_usernames_lock_out_too(ch: Harness, cbrowser: Browser) ->
 
 async def test_per_ip_rate_limit(ch: Harness, cbrowser: Browser) -> None:
     rt = for_app(ch.app)
-    authenticator = rt.flow._auth
+    password = rt.authenticators.find("password")
+    assert isinstance(password, PasswordOption)
+    authenticator = password.verifier
     saved = authenticator.policy
     authenticator.policy = LockoutPolicy(ip_limit=3, ip_window=60)
     try:

@@ -176,7 +176,7 @@ async def test_discovery_documents(mh: Harness) -> None:
         )
         assert {"sub", "email", "auth_time", "acr", "amr", "sid"} <= set(doc["claims_supported"])
         assert doc["prompt_values_supported"] == ["none", "login", "consent", "select_account"]
-        assert doc["acr_values_supported"] == ["urn:identra:acr:password"]
+        assert doc["acr_values_supported"] == ["urn:identra:acr:password", "urn:identra:acr:mfa"]
     assert (await mh.client.get("/o/nope/.well-known/openid-configuration")).status_code == 404
 
 

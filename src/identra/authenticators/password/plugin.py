@@ -39,8 +39,9 @@ class PasswordOption:
     async def available(self, ctx: AuthContext) -> bool:
         return True
 
-    def _prompt(self, ctx: AuthContext, username: str = "", error: str | None = None,
-                status: int = 200) -> Prompt:
+    def _prompt(
+        self, ctx: AuthContext, username: str = "", error: str | None = None, status: int = 200
+    ) -> Prompt:
         fixed = ctx.username if ctx.identified else None
         return Prompt(
             "password",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from identra.flows.ports import ActiveSession
 from identra.observability import audit
 from identra.protocols.oidc.session import SsoSession
 from identra.storage.models import UserSession
@@ -63,3 +64,21 @@ class SqlSessionRecords:
                     target_type="session",
                     target_id=session_id,
                 )
+
+    async def active(self, org_id: str, user_id: str, now: int) -> list[ActiveSession]:
+        """The user's sessions that have neither ended nor expired, oldest first."""
+        async with self._sessions() as db:
+            rows = await db.scalars(
+                select(UserSession)
+                .where(
+                    UserSession.org_id == org_id,
+                    UserSession.user_id == user_id,
+                    UserSession.ended_at.is_(None),
+                    UserSession.expires_at > _dt(now),
+                )
+                .order_by(UserSession.created_at)
+            )
+            return [
+                ActiveSession(r.id, int(r.created_at.timestamp()), r.ip, r.user_agent)
+                for r in rows
+            ]

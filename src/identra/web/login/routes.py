@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from identra.errors import NotFound
-from identra.flows.interface import Finished, FlowProblem
+from identra.flows.interface import Challenge, Finished, FlowProblem
 from identra.protocols.oauth2.endpoints.authorize import Browser
 from identra.protocols.oidc.response_modes import ErrorPage
 from identra.web.login import pages
@@ -43,6 +43,22 @@ async def _form(request: Request) -> dict[str, str]:
     return out
 
 
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _step_response(request: Request, step: Challenge | Finished | FlowProblem) -> Response:
+    if isinstance(step, FlowProblem):
+        return pages.error_page("invalid_request", step.message, step.status)
+    if isinstance(step, Finished):
+        response = RedirectResponse(step.return_to, status_code=303)
+        response.headers["cache-control"] = "no-store"
+        return response
+    org = request.path_params.get("org")
+    action = (f"/o/{org}" if org else "") + f"/login/{step.flow_id}"
+    return pages.render(f"login/{step.component}.html", step.status, challenge=step, action=action)
+
+
 async def login_step(request: Request) -> Response:
     try:
         await resolve_tenant(request)
@@ -51,20 +67,37 @@ async def login_step(request: Request) -> Response:
     rt = runtime(request)
     cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
     flow_id = request.path_params["flow"]
+    ip = _client_ip(request)
+    step: Challenge | Finished | FlowProblem
     if request.method == "POST":
-        ip = request.client.host if request.client else None
         step = await rt.flow.submit(flow_id, cookie.digest, await _form(request), ip)
     else:
-        step = await rt.flow.view(flow_id, cookie.digest)
-    if isinstance(step, FlowProblem):
-        return pages.error_page("invalid_request", step.message, step.status)
-    if isinstance(step, Finished):
-        response = RedirectResponse(step.return_to, status_code=303)
-        response.headers["cache-control"] = "no-store"
-        return response
-    return pages.render(
-        f"login/{step.component}.html", step.status, challenge=step, action=request.url.path
-    )
+        step = await rt.flow.view(flow_id, cookie.digest, ip)
+    return _step_response(request, step)
+
+
+def _query(request: Request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value[:MAX_FIELD])
+    return params
+
+
+async def login_callback(request: Request) -> Response:
+    """The browser is back from elsewhere: an email link (``/login/{flow}/callback``) or an
+    upstream identity provider (``/login/return?state=<flow>.<nonce>``)."""
+    try:
+        await resolve_tenant(request)
+    except NotFound:
+        return pages.error_page("invalid_request", "Unknown organization.", 404)
+    rt = runtime(request)
+    cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
+    params = _query(request)
+    flow_id = request.path_params.get("flow") or params.get("state", "").partition(".")[0]
+    if not flow_id:
+        return pages.error_page("invalid_request", "This sign-in link is incomplete.", 400)
+    step = await rt.flow.callback(flow_id, cookie.digest, params, _client_ip(request))
+    return _step_response(request, step)
 
 
 async def consent(request: Request) -> Response:
@@ -104,6 +137,9 @@ def routes() -> list[BaseRoute]:
         ]
 
     return [
+        Route("/login/return", login_callback, methods=["GET"]),
+        Route("/o/{org}/login/return", login_callback, methods=["GET"]),
         *both("/login/{flow}", login_step, ["GET", "POST"]),
+        *both("/login/{flow}/callback", login_callback, ["GET"]),
         *both("/oauth2/consent/{interaction}", consent, ["GET", "POST"]),
     ]

@@ -10,8 +10,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from identra.authenticators.interface import AuthenticatorDeps
 from identra.authenticators.password.authenticator import PasswordAuthenticator, Verified
-from identra.flows.password_flow import PasswordFlow
+from identra.authenticators.password.plugin import PasswordOption
+from identra.authenticators.registry import Authenticators
+from identra.flows.engine import FlowRunner
+from identra.flows.ports import ActiveSession
 from identra.protocols.interaction import InteractionStore
 from identra.protocols.oauth2.endpoints.authorize import (
     AuthorizationEndpoint,
@@ -34,6 +38,8 @@ from identra.storage.models import Organization
 from identra.storage.repositories import orgs
 from identra.storage.repositories.client_settings import SqlClientSettingsStore
 from identra.storage.repositories.consents import SqlConsentStore
+from identra.storage.repositories.flow_directory import SqlFlowDirectory, SqlStepAudit
+from identra.storage.repositories.flows import SqlFlowSource
 from identra.storage.repositories.grants import SqlGrantStore
 from identra.storage.repositories.issued_tokens import SqlIssuedTokens
 from identra.storage.repositories.sessions import SqlSessionRecords
@@ -75,7 +81,9 @@ class InteractiveRuntime:
     sessions: SessionManager
     interactions: InteractionStore
     codes: CodeStore
-    flow: PasswordFlow
+    flow: FlowRunner
+    flow_source: SqlFlowSource
+    authenticators: Authenticators
     verifier: IssuedTokenVerifier
     inspector: TokenInspector
     token_extras: TokenExtras | None
@@ -97,11 +105,24 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
     interactions = InteractionStore(cache)
     codes = CodeStore(cache, services.box.digest)
     users_auth = SqlPasswordUserStore(services.sessions, services.box, services.clock)
-    authenticator = PasswordAuthenticator(users_auth, cache, now)
-    flow = PasswordFlow(cache, authenticator, now)
+    authenticators = Authenticators.discover(
+        AuthenticatorDeps(services=services, senders=senders(services))
+    )
+    password = authenticators.find("password")
+    assert isinstance(password, PasswordOption)
     verifier = IssuedTokenVerifier(services.keyring)
     terminator = SessionTerminator(
         sessions, grants, client_settings, BackchannelNotifier(), services.keyring.signer, now
+    )
+    flow_source = SqlFlowSource(services.sessions)
+    flow = FlowRunner(
+        cache,
+        now,
+        flow_source,
+        authenticators,
+        SqlFlowDirectory(services.sessions, users_auth),
+        SessionControl(services, sessions, terminator),
+        SqlStepAudit(services.sessions),
     )
     issued = SqlIssuedTokens(services.sessions)
     inspector = TokenInspector(services.keyring, issued, issued, cache, services.box)
@@ -158,14 +179,49 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
         interactions=interactions,
         codes=codes,
         flow=flow,
+        flow_source=flow_source,
+        authenticators=authenticators,
         verifier=verifier,
         inspector=inspector,
         token_extras=token_extras,
         terminator=terminator,
         authorize=authorize,
         end_session=end_session,
-        passwords=PasswordGrantCheck(authenticator),
+        passwords=PasswordGrantCheck(password.verifier),
     )
+
+
+def senders(services: Services) -> Any:
+    """The outbound email/SMS senders, when the notify feature module is installed."""
+    if importlib.util.find_spec("identra.notify") is None:
+        return None
+    module = importlib.import_module("identra.notify")
+    build = getattr(module, "build_senders", None)
+    return build(services.settings) if build is not None else None
+
+
+class SessionControl:
+    """The flow engine's view of a user's SSO sessions (for ``limit_sessions``)."""
+
+    def __init__(
+        self, services: Services, sessions: SessionManager, terminator: SessionTerminator
+    ) -> None:
+        self._services = services
+        self._sessions = sessions
+        self._terminator = terminator
+
+    async def active(self, org_id: str, user_id: str, now: int) -> list[ActiveSession]:
+        return await SqlSessionRecords(self._services.sessions).active(org_id, user_id, now)
+
+    async def end(self, org_id: str, user_id: str, session_id: str, now: int) -> bool:
+        if session_id not in {s.id for s in await self.active(org_id, user_id, now)}:
+            return False
+        live = await self._sessions.by_sid(session_id, now)
+        if live is not None and live.user_id == user_id and live.org_id == org_id:
+            await self._terminator.end(live, await _issuer_of(self._services, org_id))
+        else:  # gone from the cache already: close the record
+            await SqlSessionRecords(self._services.sessions).ended(org_id, session_id, now)
+        return True
 
 
 async def _issuer_of(services: Services, org_id: str) -> str:
