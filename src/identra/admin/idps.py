@@ -2,17 +2,30 @@
 
 The client secret at the upstream provider is write-only: encrypted with the master key (bound
 to the provider's id), never returned, never audited. Endpoints are validated https URLs.
+
+Besides the endpoints, a configuration says how federated login treats the provider
+(``identra.authenticators.federated``, docs/authenticators/federation.md):
+``link_by_email`` (default on) links an upstream account to the local user with the same
+*verified* email, and ``token_endpoint_auth_method`` is ``client_secret_basic`` (default) or
+``client_secret_post``. Google's issuer is fixed, except that a loopback ``http`` issuer is
+accepted so that tests and local development can stand in for Google.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identra.admin.common import check_changes, check_http_url, flush_or_conflict
+from identra.admin.common import (
+    LOOPBACK_HOSTS,
+    check_changes,
+    check_http_url,
+    flush_or_conflict,
+)
 from identra.crypto.secretbox import SecretBox
 from identra.errors import Conflict, InvalidInput, NotFound
 from identra.observability import audit
@@ -29,7 +42,14 @@ URL_FIELDS = (
     "userinfo_endpoint",
     "jwks_uri",
 )
-CONFIG_FIELDS = (*URL_FIELDS, "client_id", "scopes")
+CONFIG_FIELDS = (
+    *URL_FIELDS,
+    "client_id",
+    "scopes",
+    "link_by_email",
+    "token_endpoint_auth_method",
+)
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 FIELDS = ("name", "enabled", "jit_provisioning", "config", "client_secret")
 NULLABLE = ("client_secret",)
 DEFAULT_SCOPES = ["openid", "email", "profile"]
@@ -65,9 +85,18 @@ def normalize_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("client_id is required", "config/client_id")
     scopes = clean.get("scopes") or list(DEFAULT_SCOPES)
     clean["scopes"] = list(dict.fromkeys(scopes))
+    link = clean.setdefault("link_by_email", True)
+    if not isinstance(link, bool):
+        raise InvalidInput("link_by_email must be true or false", "config/link_by_email")
+    method = clean.setdefault("token_endpoint_auth_method", TOKEN_AUTH_METHODS[0])
+    if method not in TOKEN_AUTH_METHODS:
+        raise InvalidInput(
+            f"token_endpoint_auth_method must be one of {', '.join(TOKEN_AUTH_METHODS)}",
+            "config/token_endpoint_auth_method",
+        )
     if kind == "google":
         issuer = clean.setdefault("issuer", GOOGLE_ISSUER)
-        if issuer != GOOGLE_ISSUER:
+        if issuer != GOOGLE_ISSUER and not _loopback(str(issuer)):
             raise InvalidInput(f"Google's issuer is {GOOGLE_ISSUER}", "config/issuer")
     elif not (
         "issuer" in clean
@@ -80,6 +109,12 @@ def normalize_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
             "config",
         )
     return clean
+
+
+def _loopback(url: str) -> bool:
+    """A plain-http loopback URL: a stand-in provider for tests and local development."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 async def get(session: AsyncSession, org: Organization, idp_id: str) -> IdentityProvider:

@@ -30,6 +30,13 @@ class IdpConfigIn(Strict):
     userinfo_endpoint: Url | None = None
     jwks_uri: Url | None = None
     scopes: list[ScopeToken] = Field(default_factory=list, max_length=50)
+    link_by_email: bool = Field(
+        True,
+        description="link an upstream account to the local user with the same verified email",
+    )
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = (
+        "client_secret_basic"
+    )
 
 
 class IdpCreate(Strict):
@@ -58,6 +65,8 @@ class IdpConfigOut(BaseModel):
     userinfo_endpoint: str | None = None
     jwks_uri: str | None = None
     scopes: list[str] = Field(default_factory=list)
+    link_by_email: bool = True
+    token_endpoint_auth_method: str = "client_secret_basic"
 
 
 class IdpOut(Resource):
