@@ -12,6 +12,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import identra.authenticators as package
 from identra.authenticators.interface import (
@@ -20,6 +21,9 @@ from identra.authenticators.interface import (
     Enroller,
     NotEnabled,
 )
+
+if TYPE_CHECKING:
+    from identra.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,13 @@ class Authenticators:
 
     def __init__(self, items: Iterable[Authenticator]) -> None:
         self._items = list(items)
+
+    @classmethod
+    def for_services(cls, services: Services) -> Authenticators:
+        """The authenticators, with the email/SMS senders the settings configure."""
+        from identra.notify.senders import build_senders
+
+        return cls.discover(AuthenticatorDeps(services, build_senders(services.settings)))
 
     @classmethod
     def discover(cls, deps: AuthenticatorDeps) -> Authenticators:
@@ -65,6 +76,10 @@ class Authenticators:
 
     def names(self) -> list[str]:
         return [a.name for a in self._items]
+
+    def catalog(self) -> dict[str, bool]:
+        """Option names (or ``prefix:``) -> whether the option can identify a user."""
+        return {a.name: a.first_factor for a in self._items}
 
     def first_factor(self, option: str) -> bool:
         found = self.find(option)

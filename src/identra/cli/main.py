@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from identra.cli import apps, keys, orgs, users
+from identra.cli import apps, flows, keys, orgs, users
 from identra.cli.runtime import settings_or_exit
 
 __all__ = ["app", "main", "settings_or_exit"]
@@ -24,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(apps.app, name="apps")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(keys.app, name="keys")
+app.add_typer(flows.app, name="flows")
 
 
 @app.command()

@@ -505,8 +505,13 @@ def parse(
     if known_option is not None:
         for node in nodes:
             for option in node.options:
-                if not known_option(option):
-                    c.add(f"nodes.{node.id}.options", f"no authenticator offers {option!r}")
+                if known_option(option):
+                    continue
+                if option.startswith("idp:"):
+                    message = f"no enabled identity provider named {option[4:]!r}"
+                else:
+                    message = f"no enabled authenticator offers {option!r}"
+                c.add(f"nodes.{node.id}.options", message)
     if first_factor is not None and not c.problems:
         _check_identified(c, doc, first_factor)
     if c.problems:

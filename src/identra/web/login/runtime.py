@@ -10,7 +10,6 @@ from typing import Any
 
 from starlette.requests import Request
 
-from identra.authenticators.interface import AuthenticatorDeps
 from identra.authenticators.password.authenticator import PasswordAuthenticator, Verified
 from identra.authenticators.password.plugin import PasswordOption
 from identra.authenticators.registry import Authenticators
@@ -105,9 +104,7 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
     interactions = InteractionStore(cache)
     codes = CodeStore(cache, services.box.digest)
     users_auth = SqlPasswordUserStore(services.sessions, services.box, services.clock)
-    authenticators = Authenticators.discover(
-        AuthenticatorDeps(services=services, senders=senders(services))
-    )
+    authenticators = Authenticators.for_services(services)
     password = authenticators.find("password")
     assert isinstance(password, PasswordOption)
     verifier = IssuedTokenVerifier(services.keyring)
@@ -189,15 +186,6 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
         end_session=end_session,
         passwords=PasswordGrantCheck(password.verifier),
     )
-
-
-def senders(services: Services) -> Any:
-    """The outbound email/SMS senders, when the notify feature module is installed."""
-    if importlib.util.find_spec("identra.notify") is None:
-        return None
-    module = importlib.import_module("identra.notify")
-    build = getattr(module, "build_senders", None)
-    return build(services.settings) if build is not None else None
 
 
 class SessionControl:

@@ -1,0 +1,150 @@
+"""Login flows: ``/api/v1/orgs/{org}/flows/default`` (the organization's default) and
+``/api/v1/orgs/{org}/flows/apps/{client_id}`` (one application's).
+
+``PUT`` takes the JSON document (``application/json``) or the text form (``text/plain``) and
+stores a new revision; ``GET`` answers both forms; ``DELETE`` falls back to the inherited flow.
+``POST .../flows/validate`` checks a flow without storing it; ``GET .../flows/schema`` is the
+JSON Schema. An invalid flow is a 422 problem listing every problem with its path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+
+from identra.admin import flows as service
+from identra.authenticators.registry import Authenticators
+from identra.flows import text
+from identra.flows.document import FlowInvalid, dump
+from identra.flows.schema import json_schema
+from identra.management.deps import Scope, require
+from identra.management.problems import Problem
+from identra.management.resources import resource_router
+
+router = resource_router("/orgs/{org}/flows", "flows")
+Read = Annotated[Scope, Depends(require("flows", "read"))]
+Write = Annotated[Scope, Depends(require("flows", "write"))]
+MAX_BODY = 256 * 1024
+
+
+def _rejected(problems: list[tuple[str, str]]) -> Problem:
+    return Problem(
+        422,
+        "Unprocessable Content",
+        "the flow is not valid",
+        errors=[{"pointer": path, "detail": message} for path, message in problems],
+    )
+
+
+async def _document(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise Problem(413, "Content Too Large", "a flow is at most 256 KiB")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        content = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Bad Request", "the body is not UTF-8") from exc
+    if kind == "application/json":
+        try:
+            return json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise Problem(400, "Bad Request", f"the body is not valid JSON: {exc.msg}") from exc
+    if kind == "text/plain":
+        try:
+            return text.parse_text(content)
+        except FlowInvalid as invalid:
+            raise _rejected(invalid.problems) from invalid
+    raise Problem(
+        415, "Unsupported Media Type", "send application/json (document) or text/plain (text form)"
+    )
+
+
+async def _catalog(scope: Scope) -> service.OptionCatalog:
+    known = Authenticators.for_services(scope.services).catalog()
+    return await service.catalog(scope.session, scope.org, known)
+
+
+def _out(record: service.FlowRecord) -> dict[str, Any]:
+    return {
+        "client_id": record.client_id,
+        "ref": record.ref,
+        "revision": record.revision,
+        "inherited": record.inherited,
+        "document": dump(record.document),
+        "text": text.render(record.document),
+    }
+
+
+async def _put(request: Request, scope: Scope, client_id: str | None) -> dict[str, Any]:
+    raw = await _document(request)
+    try:
+        record = await service.apply(
+            scope.session, scope.org, client_id, raw, await _catalog(scope), scope.actor
+        )
+    except service.FlowRejected as rejected:
+        raise _rejected(rejected.problems) from rejected
+    return _out(record)
+
+
+@router.get("/schema")
+async def flow_schema(scope: Read) -> dict[str, Any]:
+    """The JSON Schema of flow documents."""
+    return json_schema()
+
+
+@router.post("/validate")
+async def validate_flow(request: Request, scope: Read) -> dict[str, Any]:
+    """Check a flow (JSON or text form) without storing it; the canonical forms when valid."""
+    raw = await _document(request)
+    try:
+        document = service.check(raw, await _catalog(scope))
+    except service.FlowRejected as rejected:
+        raise _rejected(rejected.problems) from rejected
+    return {"document": dump(document), "text": text.render(document)}
+
+
+@router.get("/default")
+async def get_default_flow(scope: Read) -> dict[str, Any]:
+    return _out(await service.current(scope.session, scope.org, None))
+
+
+@router.put("/default")
+async def put_default_flow(request: Request, scope: Write) -> dict[str, Any]:
+    return await _put(request, scope, None)
+
+
+@router.delete("/default", status_code=204)
+async def delete_default_flow(scope: Write) -> Response:
+    await service.remove(scope.session, scope.org, None, scope.actor)
+    return Response(status_code=204)
+
+
+@router.get("/apps/{client_id}")
+async def get_app_flow(client_id: str, scope: Read) -> dict[str, Any]:
+    return _out(await service.current(scope.session, scope.org, client_id))
+
+
+@router.put("/apps/{client_id}")
+async def put_app_flow(client_id: str, request: Request, scope: Write) -> dict[str, Any]:
+    return await _put(request, scope, client_id)
+
+
+@router.delete("/apps/{client_id}", status_code=204)
+async def delete_app_flow(client_id: str, scope: Write) -> Response:
+    await service.remove(scope.session, scope.org, client_id, scope.actor)
+    return Response(status_code=204)
+
+
+@router.get("/default/history")
+async def default_flow_history(scope: Read) -> list[dict[str, Any]]:
+    """The organization default's revisions, newest first."""
+    return await service.history(scope.session, scope.org, None)
+
+
+@router.get("/apps/{client_id}/history")
+async def app_flow_history(client_id: str, scope: Read) -> list[dict[str, Any]]:
+    """The application's revisions, newest first."""
+    return await service.history(scope.session, scope.org, client_id)
