@@ -1,0 +1,1 @@
+"""The ``magic-link`` option: a one-time sign-in link by email."""
