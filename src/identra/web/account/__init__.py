@@ -1,0 +1,2 @@
+"""Self-service pages: registration (``/register``), password recovery (``/recover``) and the
+My Account portal (``/account``), at the root issuer and under ``/o/{org}``."""
