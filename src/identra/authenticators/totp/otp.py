@@ -65,7 +65,9 @@ def normalize_code(raw: str) -> str | None:
 
 def provisioning_uri(secret_b32: str, issuer: str, account: str) -> str:
     """The ``otpauth://totp/...`` URI authenticator apps read from a QR code (Key Uri Format)."""
-    label = quote(f"{issuer}:{account}", safe="")
+    # A literal colon between the issuer and the account, each percent-encoded (pyotp and
+    # several apps split the label before decoding it).
+    label = f"{quote(issuer, safe='')}:{quote(account, safe='')}"
     query = urlencode(
         {
             "secret": secret_b32,
