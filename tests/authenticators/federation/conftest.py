@@ -12,19 +12,19 @@ from tests.authenticators.federation.support import Broken, Upstream
 from tests.support import ADMIN, Harness, LiveServer, harness
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def upstream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with LiveServer(tmp_path_factory.mktemp("upstream")) as server:
         yield server
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
     async with harness(tmp_path_factory.mktemp("downstream")) as value:
         yield value
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def up(upstream_server: LiveServer, h: Harness) -> Upstream:
     """A confidential web application at the upstream whose redirect URI is the downstream's
     fixed federation return URL."""
@@ -44,7 +44,7 @@ async def up(upstream_server: LiveServer, h: Harness) -> Upstream:
     return Upstream(upstream_server.base_url, body["client_id"], body["client_secret"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def broken() -> Iterator[Broken]:
     with Broken() as server:
         yield server

@@ -26,7 +26,7 @@ from tests.authenticators.federation.support import (
 )
 from tests.support import Harness
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 async def test_submit_redirects_to_the_upstream_with_pkce_state_and_nonce(
