@@ -112,6 +112,7 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
         sessions, grants, client_settings, BackchannelNotifier(), services.keyring.signer, now
     )
     flow_source = SqlFlowSource(services.sessions)
+    services.events.on("flow", flow_source.invalidate)  # a flow applied on any node
     flow = FlowRunner(
         cache,
         now,
