@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,10 @@ class Env:
         """As the engine builds it; ``user_id=True``: alice, authenticated by an earlier step
         (a password step: ``identified`` stays False)."""
         uid = self.user_id if user_id is True else (None if user_id is False else user_id)
+        extra: dict[str, Any] = {}
+        if "passed" in {f.name for f in fields(AuthContext)}:
+            # Engines that tell which steps passed: a password step did, unless identifying.
+            extra["passed"] = ("password",) if uid is not None and not identified else ()
         return AuthContext(
             org_id=self.org_id,
             flow_id=self.flow_id,
@@ -83,6 +87,7 @@ class Env:
             username=username,
             identified=identified,
             scratch=self.scratch.setdefault(option, {}),
+            **extra,
         )
 
     async def user(self, username: str, **kw: Any) -> str:
