@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 SCHEMA = "identra.flow/1"
+# Patterns are matched whole (``fullmatch``): ``$`` alone would accept a trailing newline, which
+# the JSON Schema (ECMA-262 ``$``) refuses.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 OPTION_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}(:[A-Za-z0-9][A-Za-z0-9._-]{0,199})?$")
 TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -213,8 +215,19 @@ def _names(c: _Collector, path: str, value: Any, limit: int = 50) -> tuple[str, 
 
 
 def _window(c: _Collector, path: str, value: Any) -> dict[str, Any] | None:
-    if not isinstance(value, dict) or set(value) != {"days", "from", "to", "tz"}:
-        c.add(path, 'must be an object with "days", "from", "to" and "tz"')
+    keys = ("days", "from", "to", "tz")
+    if not isinstance(value, dict) or set(value) != set(keys):
+        detail = ""
+        if isinstance(value, dict):
+            missing = [k for k in keys if k not in value]
+            unknown = sorted(set(value) - set(keys))
+            detail = "".join(
+                [
+                    f"; missing: {', '.join(missing)}" if missing else "",
+                    f"; unknown: {', '.join(unknown)}" if unknown else "",
+                ]
+            )
+        c.add(path, f'must be an object with "days", "from", "to" and "tz"{detail}')
         return None
     days = value["days"]
     if (
@@ -226,7 +239,7 @@ def _window(c: _Collector, path: str, value: Any) -> dict[str, Any] | None:
         c.add(f"{path}.days", f"must be a list of distinct days from {', '.join(DAYS)}")
         return None
     for key in ("from", "to"):
-        if not isinstance(value[key], str) or not TIME_PATTERN.match(value[key]):
+        if not isinstance(value[key], str) or not TIME_PATTERN.fullmatch(value[key]):
             c.add(f"{path}.{key}", "must be a time HH:MM")
             return None
     if value["from"] == value["to"]:
@@ -336,10 +349,10 @@ def _node(c: _Collector, path: str, raw: Any) -> Node | None:
         c.add(path, "must be an object")
         return None
     node_id, node_type = raw.get("id"), raw.get("type")
-    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+    if not isinstance(node_id, str) or not ID_PATTERN.fullmatch(node_id):
         c.add(f"{path}.id", "must match [a-z][a-z0-9_-]{0,63}")
         return None
-    if node_type not in FIELDS:
+    if not isinstance(node_type, str) or node_type not in FIELDS:
         c.add(f"{path}.type", f"must be one of: {', '.join(FIELDS)}")
         return None
     required, optional = FIELDS[node_type]
@@ -357,13 +370,13 @@ def _node(c: _Collector, path: str, raw: Any) -> Node | None:
             continue
         value, where = raw[name], f"{path}.{name}"
         if name in ("next", "then", "else"):
-            if not isinstance(value, str) or not ID_PATTERN.match(value):
+            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
                 c.add(where, "must be a node id")
             values[ATTR.get(name, name)] = value
         elif name == "options":
             options = _names(c, where, value, 10)
             for option in options or ():
-                if not OPTION_PATTERN.match(option):
+                if not OPTION_PATTERN.fullmatch(option):
                     c.add(where, f"{option!r} is not an option name (e.g. password, idp:google)")
             values["options"] = options or ()
         elif name == "timeout":
@@ -479,7 +492,7 @@ def parse(
     if description is not None:
         _text(c, "description", description, 2000)
     start = raw.get("start")
-    if not isinstance(start, str) or not ID_PATTERN.match(start):
+    if not isinstance(start, str) or not ID_PATTERN.fullmatch(start):
         c.add("start", "must be a node id")
     raw_nodes = raw.get("nodes")
     nodes: list[Node] = []
@@ -546,7 +559,8 @@ def _check_identified(
         if node.type == "step" and not any(first_factor(o) for o in node.options):
             c.add(where, "no option here can identify the user; add a first step before it")
         elif node.type in ("enroll", "limit_sessions", "lock"):
-            c.add(where, f"a {node.type} node needs the user identified by an earlier step")
+            article = "an" if node.type[0] in "aeiou" else "a"
+            c.add(where, f"{article} {node.type} node needs the user identified by an earlier step")
         elif node.type == "condition" and node.condition is not None:
             needs = sorted({t.kind for t in _tests_of(node.condition)} & USER_TESTS)
             if needs:
@@ -563,7 +577,11 @@ def dump_expr(expr: Expr) -> dict[str, Any]:
         return {"any": [dump_expr(i) for i in expr.items]}
     if isinstance(expr, Not):
         return {"not": dump_expr(expr.item)}
-    value = list(expr.value) if isinstance(expr.value, tuple) else expr.value
+    value: Any = expr.value
+    if isinstance(value, tuple):
+        value = list(value)
+    elif isinstance(value, dict):  # a time window: a copy, so the document stays unchanged
+        value = {k: list(v) if isinstance(v, list | tuple) else v for k, v in value.items()}
     body: dict[str, Any] = {"name": expr.claim} if expr.claim is not None else {}
     body[expr.op] = value
     return {expr.kind: body}

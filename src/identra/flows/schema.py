@@ -26,6 +26,13 @@ _NAMES = {
     "uniqueItems": True,
 }
 _ID = {"type": "string", "pattern": ID_PATTERN.pattern}
+# Not blank: at least one character other than ASCII white space (the parser, stricter, refuses
+# any string that str.strip() empties; the schema states what every regex engine reads alike).
+_NOT_BLANK = "[^\t\n\v\f\r ]"
+
+
+def _text(limit: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": _NOT_BLANK}
 
 
 def _operand(kind: str, op: str) -> dict[str, Any]:
@@ -58,7 +65,7 @@ def _operand(kind: str, op: str) -> dict[str, Any]:
         return {"const": True}
     if op == "in":
         return _NAMES
-    return {"type": "string", "minLength": 1, "maxLength": 1000}
+    return _text(1000)
 
 
 def _test(kind: str) -> dict[str, Any]:
@@ -68,7 +75,7 @@ def _test(kind: str) -> dict[str, Any]:
         properties: dict[str, Any] = {op: _operand(kind, op)}
         required = [op]
         if kind == "claim":
-            properties["name"] = {"type": "string", "minLength": 1, "maxLength": 200}
+            properties["name"] = _text(200)
             required.insert(0, "name")
         variants.append(
             {
@@ -108,9 +115,9 @@ def _field(name: str) -> dict[str, Any]:
     if name == "on_exceed":
         return {"enum": ["deny", "choose"]}
     if name == "message":
-        return {"type": "string", "minLength": 1, "maxLength": 500}
+        return _text(500)
     if name == "acr":
-        return {"type": "string", "minLength": 1, "maxLength": 255}
+        return _text(255)
     if name == "amr":
         return {**_NAMES, "maxItems": 10}
     return {"$ref": "#/$defs/expression"}  # "if"
@@ -171,8 +178,8 @@ def json_schema() -> dict[str, Any]:
         "required": ["schema", "name", "start", "nodes"],
         "properties": {
             "schema": {"const": SCHEMA},
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "name": _text(200),
+            "description": _text(2000),
             "start": _ID,
             "nodes": {
                 "type": "array",

@@ -47,6 +47,7 @@ from typing import Any
 from identra.flows.document import (
     ATTR,
     FIELDS,
+    MAX_DEPTH,
     SCHEMA,
     TESTS,
     All,
@@ -65,8 +66,16 @@ INDENT = "  "
 # ---- printing ---------------------------------------------------------------------------
 
 
+# Characters that some editors and str.splitlines() treat as line breaks: always escaped, so that
+# one field stays on one line.
+_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def _s(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in _BREAKS.items():
+        text = text.replace(char, escape)
+    return text
 
 
 def _list(values: Any) -> str:
@@ -142,8 +151,11 @@ _TOKEN = re.compile(
     r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.])"
     r"|(?P<op>>=|<=|==|>|<)"
     r"|(?P<punct>[()\[\],])"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*))",
+    re.ASCII,  # digits and spaces are ASCII ones: no "max ٣"
 )
+_HEAD = re.compile(r"(\S+)\s*(.*)", re.DOTALL)
+COMMENT = "comments are not kept (a flow is stored as JSON); use the description"
 
 
 class _Syntax(Exception):
@@ -158,11 +170,16 @@ class _Tokens:
         while pos < len(text):
             match = _TOKEN.match(text, pos)
             if match is None or match.end() == pos:
-                raise _Syntax(f"cannot read {text[pos:].strip()[:20]!r}")
+                rest = text[pos:].strip()
+                if rest.startswith("#"):
+                    raise _Syntax(COMMENT)
+                raise _Syntax(f"cannot read {rest[:20]!r}")
             kind = match.lastgroup or ""
             self.items.append((kind, match.group(kind)))
             pos = match.end()
         self.at = 0
+        self.depth = 0  # open "not"s and parentheses: bounded, so that deep text cannot
+        # exhaust the interpreter's stack (documents allow MAX_DEPTH levels anyway)
 
     def peek(self) -> tuple[str, str] | None:
         return self.items[self.at] if self.at < len(self.items) else None
@@ -186,7 +203,10 @@ class _Tokens:
         kind, value = self.take()
         if kind != "str":
             raise _Syntax(f"expected a quoted string, found {value!r}")
-        decoded: str = json.loads(value)
+        try:
+            decoded: str = json.loads(value)
+        except json.JSONDecodeError as exc:  # a bad escape or a control character
+            raise _Syntax(f"bad string {value}: {exc.msg}") from exc
         return decoded
 
     def number(self) -> int | float:
@@ -240,12 +260,17 @@ def _parse_test(t: _Tokens, kind: str) -> dict[str, Any]:
 
 def _unary(t: _Tokens) -> dict[str, Any]:
     kind, value = t.take()
-    if value == "not":
-        return {"not": _unary(t)}
-    if value == "(":
-        inner = _or(t)
-        t.take(")")
-        return inner
+    if (kind, value) in (("word", "not"), ("punct", "(")):
+        t.depth += 1
+        if t.depth > MAX_DEPTH:
+            raise _Syntax(f"the expression nests deeper than {MAX_DEPTH} levels")
+        if value == "not":
+            result = {"not": _unary(t)}
+        else:
+            result = _or(t)
+            t.take(")")
+        t.depth -= 1
+        return result
     if kind != "word":
         raise _Syntax(f"expected a test, found {value!r}")
     return _parse_test(t, value)
@@ -278,13 +303,18 @@ def parse_expr(text: str) -> dict[str, Any]:
 
 def _field_value(name: str, text: str) -> Any:
     value: Any
+    if "#" in text and name in ("next", "then", "else", "on_exceed", "options"):
+        raise _Syntax(COMMENT)
     if name in ("next", "then", "else", "on_exceed"):
         value = text.strip()  # a node id (may hold "-"); checked by document.parse
-        if " " in value:
+        if len(value.split()) != 1:
             raise _Syntax(f"{name} takes one word")
         return value
     if name == "options":
-        return [part.strip() for part in text.split(",")]
+        options = [part.strip() for part in text.split(",")]
+        if any(len(option.split()) != 1 for option in options):
+            raise _Syntax("write the options as names separated by commas")
+        return options
     t = _Tokens(text)
     if name == "if":
         value = _or(t)
@@ -312,42 +342,53 @@ def parse_text(text: str) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     node: dict[str, Any] | None = None
     problems: list[tuple[str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only (str.splitlines() would also break inside a string at U+2028...).
+    for number, line in enumerate(text.split("\n"), start=1):
         where = f"line {number}"
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         if line.lstrip().startswith("#"):
-            problems.append((where, "comments are not kept; use the description"))
+            problems.append((where, COMMENT))
             continue
         indented = line[0] in " \t"
-        head, _, rest = line.strip().partition(" ")
-        rest = rest.strip()
+        found = _HEAD.fullmatch(line.strip())
+        assert found is not None  # the line has a non-space character
+        head, rest = found.group(1), found.group(2).strip()
         try:
             if not indented:
                 if head in FIELDS:
-                    if not rest or " " in rest:
+                    if len(rest.split()) != 1:
                         raise _Syntax(f"write '{head} <id>'")
                     node = {"id": rest, "type": head}
                     nodes.append(node)
+                elif head not in ("flow", "description", "start"):
+                    raise _Syntax(
+                        f"unknown line {head!r}; a node starts with its type ({', '.join(FIELDS)})"
+                    )
                 elif node is not None:
                     raise _Syntax("top-level lines (flow, description, start) come first")
-                elif head in ("flow", "description"):
+                else:
                     key = "name" if head == "flow" else head
                     if key in doc:
                         raise _Syntax(f"{head} is given twice")
-                    t = _Tokens(rest)
-                    doc[key] = t.string()
-                    t.end()
-                elif head == "start":
-                    doc["start"] = rest
-                else:
-                    raise _Syntax(f"unknown line {head!r}; a node starts with its type")
+                    if head == "start":
+                        if len(rest.split()) != 1:
+                            raise _Syntax("write 'start <node id>'")
+                        doc["start"] = rest
+                    else:
+                        t = _Tokens(rest)
+                        doc[key] = t.string()
+                        t.end()
             else:
                 if node is None:
                     raise _Syntax("an indented field belongs to a node")
                 required, optional = FIELDS[node["type"]]
                 if head not in (*required, *optional):
-                    raise _Syntax(f"a {node['type']} node has no field {head!r}")
+                    raise _Syntax(
+                        f"a {node['type']} node has no field {head!r}; "
+                        f"its fields: {', '.join((*required, *optional)) or 'none'}"
+                    )
                 if head in node:
                     raise _Syntax(f"{head} is given twice")
                 if not rest:
@@ -355,7 +396,7 @@ def parse_text(text: str) -> dict[str, Any]:
                 node[head] = _field_value(head, rest)
         except _Syntax as why:
             problems.append((where, str(why)))
-        except ValueError as why:
+        except ValueError as why:  # e.g. a number too long to convert
             problems.append((where, f"cannot read: {why}"))
     if problems:
         raise FlowInvalid(problems)
