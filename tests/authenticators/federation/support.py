@@ -155,8 +155,8 @@ async def audit_actions(h: Harness, since: int = 0) -> list[tuple[str, str, dict
 
 class Broken:
     """A loopback HTTP server that answers like a broken provider: ``/status/<n>`` answers
-    with that status, ``/garbage`` with 200 and a body that is not JSON, ``/.well-known/...``
-    with a 503."""
+    with that status, ``/garbage`` with 200 and a body that is not JSON, ``/deep`` with JSON
+    nested too deep to parse, ``/huge`` with 300 KB, anything else with a 503."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -172,6 +172,10 @@ class Broken:
                     status, body = int(path.rsplit("/", 1)[1]), b"<html>upstream error</html>"
                 elif path == "/garbage":
                     status, body = 200, b"<html>certainly not JSON</html>"
+                elif path == "/deep":
+                    status, body = 200, b"[" * 200_000
+                elif path == "/huge":
+                    status, body = 200, b'{"x": "' + b"a" * 300_000 + b'"}'
                 else:
                     status, body = 503, b"unavailable"
                 self.send_response(status)

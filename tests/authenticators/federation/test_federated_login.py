@@ -420,6 +420,12 @@ async def test_broken_discovery(h: Harness, up: Upstream, broken: Broken) -> Non
     garbage = await add_idp(h, up, discovery_url=broken.base_url + "/garbage")
     status, message = error_of(await option_for(h).submit(await context(h, garbage["name"]), {}))
     assert status == 502 and "discovery answer is not JSON" in message
+    for path, expected in (("/deep", "not JSON"), ("/huge", "too large")):
+        hostile = await add_idp(h, up, discovery_url=broken.base_url + path)
+        status, message = error_of(
+            await option_for(h).submit(await context(h, hostile["name"]), {})
+        )
+        assert status == 502 and expected in message
 
 
 async def test_wrong_issuer_in_discovery(h: Harness, up: Upstream) -> None:

@@ -120,7 +120,7 @@ async def _read(resp: httpx.Response) -> bytes:
 def _json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UpstreamError(f"its {what} answer is not JSON", "bad_json") from exc
     if not isinstance(data, dict):
         raise UpstreamError(f"its {what} answer is not a JSON object", "bad_json")
@@ -167,7 +167,7 @@ class Upstream:
                 return resp.status_code, resp.headers.get("content-type", ""), body
         except httpx.TimeoutException as exc:
             raise UpstreamError(f"its {what} did not answer in time", "timeout") from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             raise UpstreamError(f"its {what} cannot be reached", "unreachable") from exc
 
     # -- discovery ---------------------------------------------------------------------------
@@ -268,7 +268,7 @@ class Upstream:
             if 400 <= status < 500:
                 try:
                     code_word = _error_code(json.loads(body))
-                except (ValueError, TypeError, AttributeError):
+                except (ValueError, TypeError, AttributeError, RecursionError):
                     code_word = None
             if code_word:
                 raise UpstreamError(f"it refused the sign-in ({code_word})", "token_refused")
@@ -312,6 +312,8 @@ class Upstream:
                 keys = await self._keys.keys(source, refresh=refresh)
             except KeysUnavailable as exc:
                 raise UpstreamError(f"its signing keys cannot be had ({exc})", "jwks") from exc
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError, RecursionError) as exc:
+                raise UpstreamError("its signing keys cannot be had", "jwks") from exc
             candidates = [k for k in keys if kid is None or k.kid == kid]
             for key in candidates:
                 try:
