@@ -132,6 +132,7 @@ async def populate(h: Harness, org: str, headers: dict[str, str] | None = None) 
         "org": org,
         "user_id": user["id"],
         "app_id": app["id"],
+        "client_id": app["client_id"],
         "store_id": store["id"],
         "group_id": group["id"],
         "role_id": role["id"],

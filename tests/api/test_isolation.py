@@ -18,6 +18,16 @@ PREFIX = "/api/v1/orgs/{org}"
 METHODS = ("get", "post", "put", "patch", "delete")
 PARAM = re.compile(r"\{(\w+)\}")
 
+FLOW = {
+    "schema": "identra.flow/1",
+    "name": "Intruder",
+    "start": "login",
+    "nodes": [
+        {"id": "login", "type": "step", "options": ["password"], "next": "done"},
+        {"id": "done", "type": "allow"},
+    ],
+}
+
 # A valid body for every operation that takes one, so that a missing isolation check would
 # let the request through (and change something) instead of failing validation first.
 BODIES: dict[tuple[str, str], Any] = {
@@ -46,6 +56,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/orgs/{org}/claims"): {"uri": "urn:intruder", "display_name": "Intruder"},
     ("patch", "/api/v1/orgs/{org}/claims/{claim_id}"): {"description": "taken over"},
     ("post", "/api/v1/orgs/{org}/keys/rotate"): {"alg": "RS256"},
+    ("put", "/api/v1/orgs/{org}/flows/default"): FLOW,
+    ("put", "/api/v1/orgs/{org}/flows/apps/{client_id}"): FLOW,
+    ("post", "/api/v1/orgs/{org}/flows/validate"): FLOW,
 }
 
 

@@ -27,6 +27,18 @@ router = resource_router("/orgs/{org}/flows", "flows")
 Read = Annotated[Scope, Depends(require("flows", "read"))]
 Write = Annotated[Scope, Depends(require("flows", "write"))]
 MAX_BODY = 256 * 1024
+# The body is read by hand (JSON document or text form); this documents it in OpenAPI.
+FLOW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "a flow document (see /schema)"}
+            },
+            "text/plain": {"schema": {"type": "string", "description": "the text form"}},
+        },
+    }
+}
 
 
 def _rejected(problems: list[tuple[str, str]]) -> Problem:
@@ -95,7 +107,7 @@ async def flow_schema(scope: Read) -> dict[str, Any]:
     return json_schema()
 
 
-@router.post("/validate")
+@router.post("/validate", openapi_extra=FLOW_BODY)
 async def validate_flow(request: Request, scope: Read) -> dict[str, Any]:
     """Check a flow (JSON or text form) without storing it; the canonical forms when valid."""
     raw = await _document(request)
@@ -111,7 +123,7 @@ async def get_default_flow(scope: Read) -> dict[str, Any]:
     return _out(await service.current(scope.session, scope.org, None))
 
 
-@router.put("/default")
+@router.put("/default", openapi_extra=FLOW_BODY)
 async def put_default_flow(request: Request, scope: Write) -> dict[str, Any]:
     return await _put(request, scope, None)
 
@@ -127,7 +139,7 @@ async def get_app_flow(client_id: str, scope: Read) -> dict[str, Any]:
     return _out(await service.current(scope.session, scope.org, client_id))
 
 
-@router.put("/apps/{client_id}")
+@router.put("/apps/{client_id}", openapi_extra=FLOW_BODY)
 async def put_app_flow(client_id: str, request: Request, scope: Write) -> dict[str, Any]:
     return await _put(request, scope, client_id)
 
