@@ -47,6 +47,7 @@ class AuthContext:
     user_id: str | None = None  # set once an earlier step identified the user
     username: str | None = None  # what the user typed at an identifier step, or login_hint
     identified: bool = False  # the username came from an identifier step: do not ask again
+    passed: tuple[str, ...] = ()  # options already passed in this flow (authenticated if any)
     locales: tuple[str, ...] = ()
     scratch: dict[str, Any] = field(default_factory=dict)  # this option's persisted state
 

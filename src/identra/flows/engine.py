@@ -456,6 +456,7 @@ class FlowRunner:
             user_id=state.user_id,
             username=state.username,
             identified=state.identified,
+            passed=tuple(state.passed),
             locales=request.ui_locales,
             scratch=state.scratch.setdefault(option, {}),
         )
