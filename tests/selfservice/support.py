@@ -76,9 +76,7 @@ async def user_count(h: Harness, handle: str) -> int:
 async def history_count(h: Harness, user_id: str) -> int:
     async with h.services.sessions() as session:
         return int(
-            await session.scalar(
-                select(func.count()).where(PasswordHistory.user_id == user_id)
-            )
+            await session.scalar(select(func.count()).where(PasswordHistory.user_id == user_id))
             or 0
         )
 
@@ -89,9 +87,7 @@ async def actions(h: Harness, handle: str, prefix: str = "") -> list[str]:
     oid = await org_id(h, handle)
     async with h.services.sessions() as session:
         rows = await session.scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.org_id == oid)
-            .order_by(AuditEvent.seq)
+            select(AuditEvent.action).where(AuditEvent.org_id == oid).order_by(AuditEvent.seq)
         )
         return [a for a in rows if a.startswith(prefix)]
 
@@ -130,6 +126,18 @@ def form_with(html: str, action_suffix: str) -> dict[str, Any]:
 class Visitor(Browser):
     """A browser of its own on the harness's application."""
 
+    async def follow(self, resp: httpx.Response) -> httpx.Response:
+        for _ in range(10):
+            if resp.status_code not in (302, 303):
+                return resp
+            location = resp.headers["location"]
+            if location.startswith("/"):
+                location = self.issuer + location
+            if not location.startswith(self.issuer):
+                return resp
+            resp = await self.client.get(location)
+        raise AssertionError("redirect loop")
+
     async def get(self, path: str) -> httpx.Response:
         return await self.follow(await self.client.get(path))
 
@@ -149,4 +157,3 @@ def visitor(h: Harness) -> Visitor:
     transport = httpx.ASGITransport(app=h.app)
     client = httpx.AsyncClient(transport=transport, base_url=h.settings.issuer)
     return Visitor(client, h.settings.issuer)
-

@@ -440,9 +440,8 @@ class Account:
             if user.password_hash:
                 problem = await self._check_current(user, password)
                 if problem is not None:
-                    return Refused(
-                        {"password": [problem]}, 401 if problem == WRONG_PASSWORD else 400
-                    )
+                    # Form-level: the page has one password field per credential.
+                    return Refused.form(problem, 401 if problem == WRONG_PASSWORD else 400)
             elif not recent:
                 return Refused.form(NEEDS_RECENT, 401)
             await session.delete(row)
