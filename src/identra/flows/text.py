@@ -187,7 +187,9 @@ class _Tokens:
     def take(self, expected: str | None = None) -> tuple[str, str]:
         token = self.peek()
         if token is None:
-            raise _Syntax(f"expected {expected or 'more'} at the end")
+            raise _Syntax(
+                f"expected {expected!r} at the end" if expected else "expected more at the end"
+            )
         if expected is not None and token[1] != expected:
             raise _Syntax(f"expected {expected!r}, found {token[1]!r}")
         self.at += 1
@@ -271,7 +273,7 @@ def _unary(t: _Tokens) -> dict[str, Any]:
             t.take(")")
         t.depth -= 1
         return result
-    if kind != "word":
+    if kind != "word" or value in ("and", "or"):
         raise _Syntax(f"expected a test, found {value!r}")
     return _parse_test(t, value)
 
