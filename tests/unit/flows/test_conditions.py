@@ -227,8 +227,8 @@ async def test_networks(ip: str | None, networks: str, expected: bool) -> None:
     assert await holds(f"network in {networks}", make_facts(ip=ip)) is expected
 
 
-def at(*when: int) -> int:
-    return int(datetime(*when, tzinfo=UTC).timestamp())  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int) -> int:
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
 
 
 OFFICE = 'time days ["mon", "tue", "wed", "thu", "fri"] from "09:00" to "17:00" tz "UTC"'
