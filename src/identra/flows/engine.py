@@ -468,7 +468,12 @@ class FlowRunner:
             authenticator = self.authenticators.find(option)
             if authenticator is None:
                 continue
-            if turn.state.user_id is None and not authenticator.first_factor:
+            # A second factor needs a known user; after an identifier step with an unknown
+            # name the option is still asked (it answers as for any user without it), so the
+            # page does not tell who has an account.
+            if turn.state.user_id is None and not (
+                authenticator.first_factor or turn.state.identified
+            ):
                 continue
             if await authenticator.available(self._context(turn, option)):
                 offered.append(option)
@@ -633,7 +638,7 @@ class FlowRunner:
             views.append(
                 OptionView(
                     option,
-                    authenticator.label,
+                    str(prompt.values.get("label") or authenticator.label),
                     prompt.template,
                     prompt.values,
                     prompt.error,
