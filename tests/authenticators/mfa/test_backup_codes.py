@@ -22,10 +22,19 @@ def test_ten_distinct_codes_of_forty_bits() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("abcd-2345", "abcd2345"), ("ABCD 2345", "abcd2345"), (" abcd2345 ", "abcd2345"),
-     ("ab-cd-23-45", "abcd2345"), ("0o1l-i234", "00111234"), ("abcd\u20132345", "abcd2345"),
-     ("abcd-234", None), ("abcd-23456", None), ("abcu-2345", None), ("", None),
-     ("ａｂｃｄ２３４５", None)],  # fmt: skip
+    [
+        ("abcd-2345", "abcd2345"),
+        ("ABCD 2345", "abcd2345"),
+        (" abcd2345 ", "abcd2345"),
+        ("ab-cd-23-45", "abcd2345"),
+        ("0o1l-i234", "00111234"),
+        ("abcd\u20132345", "abcd2345"),
+        ("abcd-234", None),
+        ("abcd-23456", None),
+        ("abcu-2345", None),
+        ("", None),
+        ("\uff41\uff42\uff43\uff44\uff12\uff13\uff14\uff15", None),
+    ],
 )
 def test_typed_codes_are_read_tolerantly(raw: str, expected: str | None) -> None:
     assert codes.normalize(raw) == expected

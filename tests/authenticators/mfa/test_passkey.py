@@ -34,7 +34,7 @@ async def enroll(
     return done.credential_id
 
 
-async def login_options(env: Env, option: PasskeyOption, user_id: str | None | bool) -> str:
+async def login_options(env: Env, option: PasskeyOption, user_id: str | bool | None) -> str:
     page = await option.prompt(env.ctx("passkey", user_id=user_id))
     assert page.template == "passkey" and page.values["script"] is True
     return str(page.values["options"])
@@ -132,7 +132,9 @@ async def test_synced_passkeys_are_software_keys_in_amr(env: Env) -> None:
     rows = await env.credentials("passkey")
     assert rows[0].data["device_type"] == "multi_device" and rows[0].data["backed_up"] is True
     options = await login_options(env, option, False)
-    outcome = await option.submit(env.ctx("passkey", user_id=False), {"credential": key.assertion(options)})
+    outcome = await option.submit(
+        env.ctx("passkey", user_id=False), {"credential": key.assertion(options)}
+    )
     assert outcome == Passed(env.user_id, ("swk", "user", "mfa"))
 
 
@@ -215,7 +217,10 @@ async def test_a_counter_going_backwards_is_refused_and_audited(env: Env) -> Non
     for _ in range(2):
         options = await login_options(env, option, False)
         assert isinstance(
-            await option.submit(env.ctx("passkey", user_id=False), {"credential": key.assertion(options, counter_step=5)}),
+            await option.submit(
+                env.ctx("passkey", user_id=False),
+                {"credential": key.assertion(options, counter_step=5)},
+            ),
             Passed,
         )
     options = await login_options(env, option, False)
@@ -299,13 +304,25 @@ GARBAGE = [
     '{"id": 1}',
     json.dumps({"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}),
     json.dumps(
-        {"id": "AA", "rawId": "!!", "type": "public-key",
-         "response": {"clientDataJSON": "!!", "authenticatorData": "AA", "signature": "AA",
-                      "userHandle": "%%%"}}  # fmt: skip
+        {
+            "id": "AA",
+            "rawId": "!!",
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": "!!",
+                "authenticatorData": "AA",
+                "signature": "AA",
+                "userHandle": "%%%",
+            },
+        }
     ),
     json.dumps(
-        {"id": "AA", "rawId": "AA", "type": "nope",
-         "response": {"clientDataJSON": "AA", "authenticatorData": "AA", "signature": "AA"}}  # fmt: skip
+        {
+            "id": "AA",
+            "rawId": "AA",
+            "type": "nope",
+            "response": {"clientDataJSON": "AA", "authenticatorData": "AA", "signature": "AA"},
+        }
     ),
     "x" * 20000,
 ]
@@ -328,14 +345,20 @@ async def test_garbage_in_a_valid_envelope_is_refused(env: Env) -> None:
     body = json.loads(key.assertion(options))
     body["response"]["authenticatorData"] = b64u(b"\x00" * 5)
     body["response"]["clientDataJSON"] = b64u(b"{not json")
-    outcome = await option.submit(env.ctx("passkey", user_id=False), {"credential": json.dumps(body)})
+    outcome = await option.submit(
+        env.ctx("passkey", user_id=False), {"credential": json.dumps(body)}
+    )
     assert isinstance(outcome, Prompt) and outcome.status == 401
 
 
 @pytest.mark.parametrize(
     "knobs",
-    [{"origin": "http://evil.example"}, {"rp_id": "example.com"}, {"uv": False},
-     {"challenge": b64u(b"x" * 32)}],  # fmt: skip
+    [
+        {"origin": "http://evil.example"},
+        {"rp_id": "example.com"},
+        {"uv": False},
+        {"challenge": b64u(b"x" * 32)},
+    ],
 )
 async def test_registrations_that_do_not_verify_are_refused(
     env: Env, knobs: dict[str, object]
@@ -365,7 +388,9 @@ async def test_a_registration_is_single_use_and_not_registered_twice(env: Env) -
     key = device()
     page = await option.enroll_prompt(env.ctx("passkey"))
     response = key.register(page.values["options"])
-    assert isinstance(await option.enroll_submit(env.ctx("passkey"), {"credential": response}), Enrolled)
+    assert isinstance(
+        await option.enroll_submit(env.ctx("passkey"), {"credential": response}), Enrolled
+    )
     replay = await option.enroll_submit(env.ctx("passkey"), {"credential": response})
     assert isinstance(replay, Prompt) and replay.status == 400
     # The same authenticator registering again under a fresh challenge: already known.

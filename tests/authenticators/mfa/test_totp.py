@@ -22,15 +22,30 @@ RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
 
 
 def test_hotp_matches_rfc4226_appendix_d() -> None:
-    expected = ["755224", "287082", "359152", "969429", "338314",
-                "254676", "287922", "162583", "399871", "520489"]  # fmt: skip
+    expected = [
+        "755224",
+        "287082",
+        "359152",
+        "969429",
+        "338314",
+        "254676",
+        "287922",
+        "162583",
+        "399871",
+        "520489",
+    ]
     assert [otp.hotp(RFC_SECRET, i) for i in range(10)] == expected
 
 
 @pytest.mark.parametrize(
     ("at", "code"),
-    [(59, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"),
-     (2000000000, "69279037"), (20000000000, "65353130")],  # fmt: skip
+    [
+        (59, "94287082"),
+        (1111111109, "07081804"),
+        (1234567890, "89005924"),
+        (2000000000, "69279037"),
+        (20000000000, "65353130"),
+    ],
 )
 def test_totp_matches_rfc6238_sha1_vectors(at: int, code: str) -> None:
     assert otp.hotp(RFC_SECRET, otp.time_step(at), digits=8) == code
@@ -61,8 +76,16 @@ def test_window_is_one_step_either_side() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("123456", "123456"), (" 123 456 ", "123456"), ("123-456", "123456"),
-     ("12345", None), ("1234567", None), ("12345a", None), ("١٢٣٤٥٦", None), ("", None)],  # fmt: skip
+    [
+        ("123456", "123456"),
+        (" 123 456 ", "123456"),
+        ("123-456", "123456"),
+        ("12345", None),
+        ("1234567", None),
+        ("12345a", None),
+        ("١٢٣٤٥٦", None),
+        ("", None),
+    ],
 )
 def test_code_input_is_read_tolerantly(raw: str, expected: str | None) -> None:
     assert otp.normalize_code(raw) == expected
@@ -206,7 +229,10 @@ async def test_the_replay_guard_holds_across_two_option_instances(env: Env) -> N
     env.clock.advance(60)
     code = pyotp.TOTP(secret).at(env.clock.timestamp())
     ctx_a, ctx_b = env.ctx("totp"), env.ctx("totp")
-    results = [await first.submit(ctx_a, {"code": code}), await second.submit(ctx_b, {"code": code})]
+    results = [
+        await first.submit(ctx_a, {"code": code}),
+        await second.submit(ctx_b, {"code": code}),
+    ]
     assert sum(isinstance(r, Passed) for r in results) == 1
 
 
