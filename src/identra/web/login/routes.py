@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -21,26 +20,12 @@ from identra.errors import NotFound
 from identra.flows.interface import Challenge, Finished, FlowProblem
 from identra.protocols.oauth2.endpoints.authorize import Browser
 from identra.protocols.oidc.response_modes import ErrorPage
+from identra.web.forms import MAX_FIELD, read_form
 from identra.web.login import pages
 from identra.web.login.cookies import browser_cookie
 from identra.web.login.outcomes import respond
 from identra.web.login.runtime import runtime
 from identra.web.tenants import resolve_tenant
-
-MAX_FIELD = 4096
-
-
-async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return {}
-    form = await request.form()
-    out: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile) or key in out:
-            continue  # files and repeated fields are ignored: first value wins
-        out[key] = value[:MAX_FIELD]
-    return out
 
 
 def _client_ip(request: Request) -> str | None:
@@ -70,7 +55,7 @@ async def login_step(request: Request) -> Response:
     ip = _client_ip(request)
     step: Challenge | Finished | FlowProblem
     if request.method == "POST":
-        step = await rt.flow.submit(flow_id, cookie.digest, await _form(request), ip)
+        step = await rt.flow.submit(flow_id, cookie.digest, await read_form(request), ip)
     else:
         step = await rt.flow.view(flow_id, cookie.digest, ip)
     return _step_response(request, step)
@@ -118,7 +103,7 @@ async def consent(request: Request) -> Response:
         if isinstance(view, ErrorPage):
             return pages.error_page(view.error, view.description, view.status)
         return pages.render("consent.html", view=view, action=request.url.path)
-    form = await _form(request)
+    form = await read_form(request)
     outcome = await rt.authorize.consent_decision(
         interaction_id,
         tenant,
