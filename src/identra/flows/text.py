@@ -22,8 +22,11 @@
 A node is a header line ``<type> <id>`` followed by indented ``<field> <value>`` lines, in the
 order of :data:`identra.flows.document.FIELDS`. Node ids, option names and ``on_exceed`` are
 bare words; messages, names and ``acr`` are JSON strings; ``amr`` and name lists are JSON
-lists of strings; numbers and ``true``/``false`` are JSON literals. Expressions combine tests
-with ``and``, ``or``, ``not`` and parentheses (``and`` binds tighter than ``or``)::
+lists of strings (:func:`render` writes invisible characters, such as line separators and
+bidirectional overrides, as ``\\u`` escapes); numbers and ``true``/``false`` are JSON
+literals. Expressions combine tests with ``and``, ``or``, ``not`` and parentheses (``not``
+binds tightest, then ``and``, then ``or``; parentheses written around ``and``/``or`` are kept
+as nesting)::
 
     role any ["a", "b"]        role all [...]        group any [...]   group all [...]
     user_store in ["PRIMARY"]  application in [...]  acr in [...]      network in ["10.0.0.0/8"]
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from identra.flows.document import (
@@ -66,16 +70,27 @@ INDENT = "  "
 # ---- printing ---------------------------------------------------------------------------
 
 
-# Characters that some editors and str.splitlines() treat as line breaks: always escaped, so that
-# one field stays on one line.
-_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# Invisible characters are written as \u escapes: control characters, line and paragraph
+# separators (editors and str.splitlines() break lines there) and format characters (zero-width
+# spaces, bidirectional overrides that could make a reviewed text read differently).
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _s(value: str) -> str:
     text = json.dumps(value, ensure_ascii=False)
-    for char, escape in _BREAKS.items():
-        text = text.replace(char, escape)
-    return text
+    if text.isprintable():  # the common case: nothing invisible
+        return text
+    return "".join(
+        _escape(char) if unicodedata.category(char) in _INVISIBLE else char for char in text
+    )
 
 
 def _list(values: Any) -> str:

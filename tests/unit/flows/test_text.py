@@ -239,6 +239,23 @@ def test_strings_with_line_breaks_stay_on_one_line() -> None:
     assert load(rendered) == parsed
 
 
+def test_invisible_characters_are_escaped() -> None:
+    message = "Pay \u202eevil\u202c now\u200b\ufeff, tag\U000e0001; visible: é 🙂 \xa0"
+    parsed = parse(
+        {
+            **DOCSTRING_JSON,
+            "nodes": [{"id": "done", "type": "deny", "message": message}],
+            "start": "done",
+        }
+    )
+    rendered = render(parsed)
+    assert (
+        '  message "Pay \\u202eevil\\u202c now\\u200b\\ufeff, tag\\udb40\\udc01; '
+        'visible: é 🙂 \xa0"\n'
+    ) in rendered
+    assert load(rendered) == parsed
+
+
 def test_raw_line_separators_inside_a_string_are_read() -> None:
     # Written by hand (not rendered): still one line, since only "\n" ends a line.
     source = _docstring_example().replace("Managers confirm", "Managers\u2028confirm")
