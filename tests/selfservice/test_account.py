@@ -599,3 +599,17 @@ async def test_disabled_user_loses_the_portal(h: Harness) -> None:
         row.status = "disabled"
     page = await v.get(f"{prefix}/account")
     assert 'name="password"' in page.text and "Signed in as" not in text(page)
+
+
+async def test_passkey_setup_page_may_run_its_script(h: Harness) -> None:
+    _handle, prefix, user_id, v = await signed_in(h, "acc-passkey")
+    page = await v.get(f"{prefix}/account/security")
+    start = await v.post(
+        f"{prefix}/account/security/enroll", {"csrf": csrf_of(page.text), "option": "passkey"}
+    )
+    assert start.status_code == 200 and "Create a passkey" in text(start)
+    policy = start.headers["content-security-policy"]
+    nonce = re.search(r"script-src 'nonce-([^']+)'", policy)
+    assert nonce and f'<script nonce="{nonce.group(1)}"' in start.text
+    assert 'data-passkey="create"' in start.text
+    assert await count(h, Credential, user_id=user_id) == 0

@@ -27,7 +27,9 @@ SHOTS = os.environ.get("IDENTRA_SCREENSHOTS")  # a folder to save page screensho
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -> Iterator[ClockedLiveServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, mail: MailServer
+) -> Iterator[ClockedLiveServer]:
     live = ClockedLiveServer(
         tmp_path_factory.mktemp("e2e-selfservice"), Clock(), smtp=mail.smtp_settings()
     )
