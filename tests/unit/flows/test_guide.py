@@ -79,8 +79,8 @@ def test_the_showcase_flow() -> None:
 
 async def test_the_showcase_conditions_decide_as_described() -> None:
     flow = showcase()
-    store = next(n for n in flow.nodes if n.id == "primary-only")
-    manager = next(n for n in flow.nodes if n.id == "is-manager")
+    store = flow.node("primary-only")
+    manager = flow.node("is-manager")
     assert store.condition is not None and manager.condition is not None
 
     def facts(store_name: str, roles: set[str]) -> Facts:
@@ -132,3 +132,8 @@ def test_the_guide_tables_name_every_node_type_and_test() -> None:
 def test_a_text_example_in_the_guide_reads() -> None:
     raw = parse_text(blocks("flow")[0])
     assert parse(raw) == showcase()
+
+
+def test_the_showcase_is_the_example_file() -> None:
+    example = GUIDE.parents[1] / "examples" / "flows" / "managers-sms.flow"
+    assert load(example.read_text(encoding="utf-8")) == showcase()
