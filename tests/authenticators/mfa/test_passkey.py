@@ -122,6 +122,10 @@ async def test_a_user_without_passkeys_is_not_offered_the_option(env: Env) -> No
     option = create(env.deps)
     assert not await option.available(env.ctx("passkey"))
     assert not await option.enrolled(env.org_id, env.user_id)
+    # An unknown name at an identifier step looks the same.
+    unknown = env.ctx("passkey", user_id=False)
+    unknown.identified, unknown.username = True, "nobody"
+    assert not await option.available(unknown)
 
 
 async def test_synced_passkeys_are_software_keys_in_amr(env: Env) -> None:

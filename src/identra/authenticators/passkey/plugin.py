@@ -113,7 +113,10 @@ class PasskeyOption:
 
     async def available(self, ctx: AuthContext) -> bool:
         if ctx.user_id is None:
-            return True  # discoverable credentials: the authenticator knows the user
+            # Nobody named yet: discoverable credentials, the authenticator knows the user.
+            # After an identifier step with an unknown name, answer as for a user without
+            # passkeys, so the page does not tell who has an account.
+            return not ctx.identified
         return bool(await self.store.for_user(ctx.org_id, ctx.user_id))
 
     async def _login_prompt(
