@@ -265,8 +265,15 @@ class FlowRunner:
         override: tuple[str, Prompt] | None = None,
         shown: Prompt | None = None,
     ) -> Challenge | Finished | FlowProblem:
-        """Advance through automatic nodes, store the context, render where it rests."""
+        """Advance through automatic nodes, store the context, render where it rests.
+
+        A one-time display (``shown``: new backup codes) is rendered before anything else
+        runs, even a final ``allow``: its "Continue" (``action=continue``) moves on.
+        """
         state = turn.state
+        if shown is not None:
+            await self._save(state)
+            return await self._render(turn, error, status, override, shown)
         while True:
             if state.transitions > MAX_TRANSITIONS:
                 return FlowProblem(MESSAGES["not_identified"], 400)
