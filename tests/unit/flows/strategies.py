@@ -154,6 +154,9 @@ def node_body(draw: st.DrawFn, node_type: str) -> dict[str, Any]:
     return body
 
 
+MIDDLE = [t for t in FIELDS if t not in TERMINAL] * 3 + sorted(TERMINAL)
+
+
 def targets(node_type: str) -> tuple[str, ...]:
     if node_type == "condition":
         return ("then", "else")
@@ -175,7 +178,8 @@ def documents(draw: st.DrawFn, max_nodes: int = 10) -> dict[str, Any]:
             owner, slot = open_slots.pop(draw(st.integers(0, len(open_slots) - 1)))
             nodes[owner][slot] = ids[index]
         last = index == size - 1
-        node_type = draw(st.sampled_from(sorted(TERMINAL) if last else list(FIELDS)))
+        # Terminal nodes sparingly before the last, so that graphs grow past a node or two.
+        node_type = draw(st.sampled_from(sorted(TERMINAL) if last else MIDDLE))
         nodes.append({"id": ids[index], "type": node_type, **draw(node_body(node_type))})
         open_slots.extend((index, name) for name in targets(node_type))
     for owner, slot in open_slots:  # the rest point anywhere later (the last node ends)
