@@ -56,8 +56,8 @@ step login
 
 enroll offer-passkey
   options passkey
-  skippable true
   next done
+  skippable true
 
 allow done
 """
