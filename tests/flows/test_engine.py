@@ -454,3 +454,24 @@ allow done
     async with h.services.sessions() as session:
         count = len((await session.scalars(select(UserSession))).all())
     assert count == 1
+
+
+async def test_the_password_step_links_to_the_self_service_pages_that_are_on(
+    h: Harness, app: App
+) -> None:
+    from identra.selfservice import settings as self_service
+    from identra.storage.repositories import orgs
+
+    b = browser(h)
+    page = await start(b, app)
+    assert 'href="http://localhost:8000/recover"' in page.text or "/recover" in page.text
+    assert "Create an account" not in page.text  # registration is off by default
+    async with h.services.sessions.begin() as session:
+        root = await orgs.by_handle(session, "root")
+        assert root is not None
+        root.settings = {
+            **(root.settings or {}),
+            self_service.KEY: {"registration": True, "recovery": False},
+        }
+    page = await start(browser(h), app)
+    assert "Create an account" in page.text and "Forgot your password?" not in page.text

@@ -40,6 +40,8 @@ def _read(path: str) -> Any:
             return json.loads(content)
         except json.JSONDecodeError as exc:
             fail(f"{path} is not valid JSON: {exc}")
+        except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+            fail(f"{path} is not JSON that Identra can read: {exc}")
     try:
         return text.parse_text(content)
     except FlowInvalid as invalid:

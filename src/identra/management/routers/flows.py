@@ -64,6 +64,8 @@ async def _document(request: Request) -> Any:
             return json.loads(content)
         except json.JSONDecodeError as exc:
             raise Problem(400, "Bad Request", f"the body is not valid JSON: {exc.msg}") from exc
+        except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+            raise Problem(400, "Bad Request", "the body is not JSON that Identra can read") from exc
     if kind == "text/plain":
         try:
             return text.parse_text(content)
