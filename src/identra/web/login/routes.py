@@ -41,7 +41,11 @@ def _step_response(request: Request, step: Challenge | Finished | FlowProblem) -
         return response
     org = request.path_params.get("org")
     action = (f"/o/{org}" if org else "") + f"/login/{step.flow_id}"
-    return pages.render(f"login/{step.component}.html", step.status, challenge=step, action=action)
+    # A page whose option needs a script (WebAuthn) may run the nonce'd scripts it names.
+    script = any(o.values.get("script_url") for o in step.options)
+    return pages.render(
+        f"login/{step.component}.html", step.status, script=script, challenge=step, action=action
+    )
 
 
 async def login_step(request: Request) -> Response:
