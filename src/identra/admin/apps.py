@@ -1,4 +1,9 @@
-"""Applications (OAuth clients): presets per type, redirect-URI rules, one-time secrets."""
+"""Applications (OAuth clients): presets per type, redirect-URI rules, one-time secrets.
+
+OIDC options kept in ``settings`` (decision 0027): ``subject_type`` (``public`` | ``pairwise``),
+``sector_identifier_uri`` (fetched when set: a JSON array that must list every redirect URI)
+and ``id_token_signed_response_alg`` (an algorithm the deployment has an active key for).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identra.crypto.secretbox import SecretBox
 from identra.errors import Conflict, InvalidInput, NotFound
 from identra.observability import audit
-from identra.storage.models import Application, Organization
+from identra.protocols.oidc.id_token import DEFAULT_ID_TOKEN_ALG, SIGNING_ALGS
+from identra.protocols.oidc.subjects import (
+    PUBLIC,
+    SUBJECT_TYPES,
+    SectorError,
+    SectorFetcher,
+    check_subject_settings,
+    fetch_sector_document,
+)
+from identra.storage.models import Application, Organization, SigningKey
 
 APP_TYPES = ("web", "spa", "native", "m2m")
 # RFC 6749 §3.3 scope-token: printable ASCII except space, double quote and backslash.
@@ -125,11 +139,60 @@ def _validate(new: NewApp) -> Preset:
     return preset
 
 
+async def active_signing_algs(session: AsyncSession) -> list[str]:
+    """Algorithms the deployment has an active signing key for (any node's keyring loads
+    these), in the order of :data:`SIGNING_ALGS`."""
+    rows = await session.scalars(
+        select(SigningKey.alg)
+        .where(SigningKey.org_id.is_(None), SigningKey.status == "active")
+        .distinct()
+    )
+    found = set(rows)
+    return [alg for alg in SIGNING_ALGS if alg in found]
+
+
+async def check_oidc_options(
+    session: AsyncSession,
+    redirect_uris: list[str],
+    settings: dict[str, Any],
+    fetch: SectorFetcher = fetch_sector_document,
+) -> None:
+    """The OIDC options of ``settings`` against the application's redirect URIs (OIDC
+    Registration §2, §5): a bad value is :class:`InvalidInput` naming the field. A
+    ``sector_identifier_uri`` is fetched (https; http on loopback for development)."""
+    subject_type = settings.get("subject_type") or PUBLIC
+    if subject_type not in SUBJECT_TYPES:
+        raise InvalidInput("subject_type must be public or pairwise", "subject_type")
+    sector_uri = settings.get("sector_identifier_uri")
+    if sector_uri is not None and (not isinstance(sector_uri, str) or not sector_uri):
+        raise InvalidInput("sector_identifier_uri must be a URL", "sector_identifier_uri")
+    try:
+        await check_subject_settings(
+            subject_type=subject_type,
+            sector_identifier_uri=sector_uri,
+            redirect_uris=redirect_uris,
+            allow_loopback_http=True,
+            fetch=fetch,
+        )
+    except SectorError as exc:
+        name = "sector_identifier_uri" if sector_uri else "subject_type"
+        raise InvalidInput(str(exc), name) from exc
+    alg = settings.get("id_token_signed_response_alg")
+    if alg is not None and alg != DEFAULT_ID_TOKEN_ALG:
+        active = await active_signing_algs(session)
+        if alg not in active:
+            raise InvalidInput(
+                f"id_token_signed_response_alg must be one of {', '.join(active)}",
+                "id_token_signed_response_alg",
+            )
+
+
 async def create(
     session: AsyncSession, org: Organization, new: NewApp, actor: audit.Actor, box: SecretBox
 ) -> tuple[Application, str | None]:
     """Create an application; returns it and its client secret (shown this once, or None)."""
     preset = _validate(new)
+    await check_oidc_options(session, new.redirect_uris, new.settings)
     taken = await session.scalar(
         select(Application.id).where(Application.org_id == org.id, Application.name == new.name)
     )

@@ -8,10 +8,20 @@ from pydantic import Field, StringConstraints, model_validator
 
 from identra.admin.apps import NewApp
 from identra.management.schemas.common import Description, Name, Omittable, Resource, Strict
+from identra.storage.repositories.client_settings import OIDC_OPTIONS, oidc_option
 
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ScopeToken = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
 Ttl = Annotated[int, Field(ge=60, le=365 * 86400)]
+# OIDC Core §8 / OIDC Registration §2 (decision 0027).
+SubjectType = Literal["public", "pairwise"]
+IdTokenAlg = Literal["RS256", "PS256", "ES256", "EdDSA"]
+SUBJECT_TYPE_DOC = "OIDC Core §8: pairwise gives each sector its own unlinkable sub"
+SECTOR_DOC = (
+    "https URL of a JSON array listing every redirect URI (fetched when set); its host is the "
+    "pairwise sector"
+)
+ALG_DOC = "algorithm of the ID tokens (and logout tokens): one the deployment has an active key for"
 
 
 class AppCreate(Strict):
@@ -32,6 +42,9 @@ class AppCreate(Strict):
     skip_consent: bool = Field(False, description="first-party app: never ask for consent")
     backchannel_logout_uri: Uri | None = Field(None, description="OIDC Back-Channel Logout 1.0")
     backchannel_logout_session_required: bool = False
+    subject_type: SubjectType = Field("public", description=SUBJECT_TYPE_DOC)
+    sector_identifier_uri: Uri | None = Field(None, description=SECTOR_DOC)
+    id_token_signed_response_alg: IdTokenAlg = Field("RS256", description=ALG_DOC)
 
     def to_new_app(self) -> NewApp:
         """The service's input: sign-in options go into the application's settings."""
@@ -57,6 +70,9 @@ class AppPatch(Strict):
     skip_consent: bool = Omittable()
     backchannel_logout_uri: Uri | None = None
     backchannel_logout_session_required: bool = Omittable()
+    subject_type: SubjectType = Omittable()
+    sector_identifier_uri: Uri | None = None
+    id_token_signed_response_alg: IdTokenAlg = Omittable()
 
 
 class AppOut(Resource):
@@ -79,6 +95,9 @@ class AppOut(Resource):
     skip_consent: bool = False
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
+    subject_type: str = "public"
+    sector_identifier_uri: str | None = None
+    id_token_signed_response_alg: str = "RS256"
 
     @model_validator(mode="before")
     @classmethod
@@ -89,11 +108,23 @@ class AppOut(Resource):
             return data
         values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
         values.update({k: settings[k] for k in SETTINGS_FIELDS if k in settings})
+        # A dynamically registered client's OIDC options may come from its registration.
+        for name in OIDC_OPTIONS:
+            value = oidc_option(settings, name)
+            if value is not None:
+                values[name] = value
+            else:
+                values.pop(name, None)
         return values
 
 
 # Application options stored in ``applications.settings`` rather than columns of their own.
-SETTINGS_FIELDS = ("skip_consent", "backchannel_logout_uri", "backchannel_logout_session_required")
+SETTINGS_FIELDS = (
+    "skip_consent",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
+    *OIDC_OPTIONS,
+)
 
 
 class AppCreated(AppOut):

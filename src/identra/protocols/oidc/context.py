@@ -38,6 +38,11 @@ class OidcTokenContext(TokenContext):
     # OIDC Core §3.1.3.7 / Discovery: RS256 is the ID-token algorithm every relying party can
     # verify without registering one, whatever the deployment signs access tokens with.
     id_token_signer: Signer | None = field(default=None, kw_only=True)
+    # The active key of an algorithm (``Keyring.signer``), for clients that registered an
+    # ``id_token_signed_response_alg`` (OIDC Registration §2); KeyError when there is none.
+    # Without it, such a client is served by ``id_token_signer`` or ``signer`` when one of them
+    # has its algorithm.
+    id_token_signers: Callable[[str], Signer] | None = field(default=None, kw_only=True)
     # RFC 6749 §4.3, for applications that enable the password grant explicitly.
     passwords: PasswordCheck | None = field(default=None, kw_only=True)
 

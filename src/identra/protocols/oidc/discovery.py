@@ -3,6 +3,9 @@
 Only what exists is advertised. Endpoints added by other feature modules (introspection,
 revocation, PAR, device authorization, registration...) merge their own members in through
 ``extra``; grant types come from the token endpoint's grant registry.
+``id_token_signing_alg_values_supported`` lists the algorithms the keyring has active keys for
+(what a client may register as ``id_token_signed_response_alg``); ``subject_types_supported``
+both public and pairwise (OIDC Core §8).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from identra.protocols.oauth2.checks.response import RESPONSE_MODES, RESPONSE_TY
 from identra.protocols.oauth2.pkce import SUPPORTED_METHODS
 from identra.protocols.oidc.claims import CLAIMS_SUPPORTED, OIDC_SCOPES
 from identra.protocols.oidc.id_token import SIGNING_ALGS
+from identra.protocols.oidc.subjects import SUBJECT_TYPES
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
@@ -39,7 +43,7 @@ def metadata(
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": sorted(set(grant_types)),
-        "subject_types_supported": ["public"],
+        "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": list(SUPPORTED_METHODS),

@@ -4,7 +4,8 @@
   ``state``, ``logout_hint``, ``ui_locales``.
 - ``id_token_hint`` must be an ID token this issuer signed; an expired one is accepted (§2:
   "The OP need not ... the ID Token [may have] expired"). When ``client_id`` is sent too, it
-  must be an audience of the hint.
+  must be an audience of the hint. Its ``sub`` is compared with the session's user in the
+  client's subject space (a pairwise client's hint carries its pairwise ``sub``, OIDC Core §8).
 - ``post_logout_redirect_uri`` needs an identified client and must exactly match one of the
   client's registered ``post_logout_redirect_uris`` (§3); otherwise nothing is redirected to
   and an error page is shown. ``state`` is passed back (§2).
@@ -12,25 +13,34 @@
   client the session's user used; the confirmation form is CSRF-protected by the web layer.
 - Ending a session forgets it, revokes the refresh tokens issued in it (except
   ``offline_access`` grants, OIDC Core §11) and sends back-channel logout tokens
-  (``identra.protocols.oidc.backchannel``) to the clients that took part in it.
+  (``identra.protocols.oidc.backchannel``) to the clients that took part in it; each token
+  carries the ``sub`` that client knows and is signed with the client's ID token algorithm.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from identra.protocols.http import ProtocolRequest
-from identra.protocols.oauth2.errors import InvalidRequest, OAuth2Error
+from identra.protocols.oauth2.errors import InvalidRequest, OAuth2Error, ServerError
 from identra.protocols.oauth2.models import Client, Tenant
 from identra.protocols.oauth2.params import single
 from identra.protocols.oauth2.storage import ClientStore
 from identra.protocols.oauth2.tokens import Signer
 from identra.protocols.oidc.backchannel import BackchannelNotifier, Delivery, logout_token
-from identra.protocols.oidc.id_token import IssuedTokenVerifier, TokenInvalid
+from identra.protocols.oidc.id_token import (
+    DEFAULT_ID_TOKEN_ALG,
+    IssuedTokenVerifier,
+    TokenInvalid,
+)
 from identra.protocols.oidc.session import SessionManager, SsoSession
-from identra.protocols.oidc.storage import ClientSettingsStore, GrantStore
+from identra.protocols.oidc.storage import ClientSettings, ClientSettingsStore, GrantStore
+from identra.protocols.oidc.subjects import Subjects
+
+log = logging.getLogger(__name__)
 
 PARAMS = (
     "id_token_hint",
@@ -79,7 +89,7 @@ class SessionTerminator:
         grants: GrantStore,
         client_settings: ClientSettingsStore,
         notifier: BackchannelNotifier,
-        signer: Callable[[], Signer],
+        signer: Callable[[str], Signer],
         now: Callable[[], int],
     ) -> None:
         self._sessions = sessions
@@ -103,23 +113,46 @@ class SessionTerminator:
         if not session.clients:
             return []
         settings = await self._settings.by_ids(session.org_id, session.clients)
-        signer = self._signer()
-        deliveries = [
-            Delivery(
-                uri=s.backchannel_logout_uri,
-                token=logout_token(
-                    signer=signer,
-                    issuer=issuer,
-                    client_id=client_id,
-                    subject=session.user_id,
-                    sid=session.id,
-                    now=now,
-                ),
-            )
-            for client_id, s in settings.items()
-            if s.backchannel_logout_uri
-        ]
+        subjects = Subjects(self._sessions.digest)
+        deliveries: list[Delivery] = []
+        for client_id, s in settings.items():
+            if not s.backchannel_logout_uri:
+                continue
+            token = self._logout_token(s, subjects, issuer, client_id, session, now)
+            if token is not None:
+                deliveries.append(Delivery(uri=s.backchannel_logout_uri, token=token))
         return await self._notifier.notify(deliveries)
+
+    def _logout_token(
+        self,
+        settings: ClientSettings,
+        subjects: Subjects,
+        issuer: str,
+        client_id: str,
+        session: SsoSession,
+        now: int,
+    ) -> str | None:
+        """The client's logout token: its ``sub`` for the user, its ID token algorithm."""
+        alg = settings.id_token_signed_response_alg or DEFAULT_ID_TOKEN_ALG
+        try:
+            signer = self._signer(alg)
+            subject = subjects.subject(settings, session.user_id)
+        except (KeyError, ServerError) as exc:
+            # Misconfigured since it was set up (no active key, no pairwise sector): skipped
+            # rather than sent with a subject or algorithm the client does not expect.
+            log.warning(
+                "back-channel logout skipped",
+                extra={"fields": {"client_id": client_id, "error": type(exc).__name__}},
+            )
+            return None
+        return logout_token(
+            signer=signer,
+            issuer=issuer,
+            client_id=client_id,
+            subject=subject,
+            sid=session.id,
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -179,18 +212,24 @@ class EndSessionEndpoint:
                     "id_token_hint is not a valid ID token of this issuer"
                 ) from exc
         client = await self._client(values["client_id"], hint_claims, tenant)
+        settings = await self.s.client_settings.settings(client.id) if client else None
         redirect = values["post_logout_redirect_uri"]
         if redirect is not None:
-            if client is None:
+            if settings is None:
                 raise InvalidRequest("post_logout_redirect_uri needs client_id or id_token_hint")
-            settings = await self.s.client_settings.settings(client.id)
             if redirect not in settings.post_logout_redirect_uris:
                 raise InvalidRequest("post_logout_redirect_uri is not registered for this client")
         session = await self.s.sessions.load(session_cookie, tenant.org_id, now)
+        # The hint's sub is in the client's subject space (public or pairwise).
         proven = (
             hint_claims is not None
-            and client is not None
-            and (session is None or session.user_id == hint_claims.get("sub"))
+            and settings is not None
+            and (
+                session is None
+                or Subjects(self.s.sessions.digest).names(
+                    settings, hint_claims.get("sub"), session.user_id
+                )
+            )
         )
         if session is not None and not proven and not confirmed:
             fields = {k: v for k, v in values.items() if v is not None}

@@ -30,6 +30,9 @@ _HASHES: dict[str, Callable[[bytes], Any]] = {
     "EdDSA": hashlib.sha512,
 }
 SIGNING_ALGS = tuple(_HASHES)
+# OIDC Core §3.1.3.7, OIDC Registration §2: what a client that registered no
+# ``id_token_signed_response_alg`` gets.
+DEFAULT_ID_TOKEN_ALG = "RS256"
 
 
 def left_hash(value: str, alg: str) -> str:

@@ -66,6 +66,11 @@ class SessionManager:
         self._digest = digest
         self.policy = policy or SessionPolicy()
 
+    @property
+    def digest(self) -> Callable[[str], str]:
+        """The deployment's keyed digest (pairwise subjects derive their key from it)."""
+        return self._digest
+
     def _key(self, cookie: str) -> str:
         return _KEY + self._digest("sso:" + cookie)
 

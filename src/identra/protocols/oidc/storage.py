@@ -22,6 +22,13 @@ class ClientSettings:
     backchannel_logout_session_required: bool = True
     refresh_token_ttl: int | None = None
     id_token_ttl: int | None = None
+    # OIDC Core §8: "public" or "pairwise"; a pairwise client's sector (None when it cannot be
+    # told, with the reason in ``sector_problem``: such a client gets no ID token at all).
+    subject_type: str = "public"
+    sector: str | None = None
+    sector_problem: str | None = None
+    # OIDC Registration §2; None: the deployment's default (RS256).
+    id_token_signed_response_alg: str | None = None
 
 
 class ClientSettingsStore(Protocol):

@@ -8,13 +8,15 @@
   error code). A bad, expired or revoked token: 401 ``invalid_token``. A token without the
   ``openid`` scope: 403 ``insufficient_scope``.
 - The answer holds ``sub`` and the claims of the granted scopes (§5.4) plus those requested in
-  the ``userinfo`` member of the ``claims`` parameter (§5.5).
+  the ``userinfo`` member of the ``claims`` parameter (§5.5). ``sub`` is the one the client's
+  ID tokens carry (§5.3.2: they MUST agree), so a pairwise client gets its pairwise ``sub``
+  (§8.1); the access token itself names the local user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from identra.cache.base import Cache
@@ -30,7 +32,8 @@ from identra.protocols.oauth2.errors import (
 from identra.protocols.oauth2.inspection import TokenInspector
 from identra.protocols.oauth2.models import Tenant
 from identra.protocols.oidc.claims import release
-from identra.protocols.oidc.storage import GrantStore, UserDirectory
+from identra.protocols.oidc.storage import ClientSettingsStore, GrantStore, UserDirectory
+from identra.protocols.oidc.subjects import Subjects
 
 REALM = "identra"
 
@@ -43,6 +46,10 @@ class UserinfoContext:
     users: UserDirectory
     cache: Cache  # DPoP proof replay
     now: Callable[[], int]
+    # The client's subject space (OIDC Core §8): both are needed for pairwise subjects. The
+    # digest is the deployment's keyed digest (``services.box.digest``).
+    client_settings: ClientSettingsStore | None = field(default=None, kw_only=True)
+    digest: Callable[[str], str] | None = field(default=None, kw_only=True)
 
 
 def _challenge(error: str | None = None, description: str | None = None) -> str:
@@ -128,8 +135,26 @@ async def userinfo(request: ProtocolRequest, ctx: UserinfoContext) -> ProtocolRe
     user = await ctx.users.profile(ctx.tenant.org_id, subject) if subject else None
     if user is None or not user.active:
         return _bearer_error(401, "invalid_token", "the user is not active")
-    body: dict[str, Any] = {"sub": user.id}
+    try:
+        subject = await _subject(ctx, info.client_id, user.id)
+    except InvalidToken as error:
+        return _bearer_error(401, error.error, error.description)
+    except OAuth2Error as error:
+        return error.response()
+    body: dict[str, Any] = {"sub": subject}
     body.update(
         release(user.claims, info.scope, grant_claims.get("userinfo"), include_scope_claims=True)
     )
     return ProtocolResponse.json(200, body)
+
+
+async def _subject(ctx: UserinfoContext, client_id: str, user_id: str) -> str:
+    """The ``sub`` the client knows the user by."""
+    if ctx.client_settings is None or ctx.digest is None:
+        return user_id
+    found = await ctx.client_settings.by_ids(ctx.tenant.org_id, [client_id])
+    settings = found.get(client_id)
+    if settings is None:
+        # Its subject space is unknown: answering with the local id could link the user.
+        raise InvalidToken("the client of the access token no longer exists")
+    return Subjects(ctx.digest).subject(settings, user_id)

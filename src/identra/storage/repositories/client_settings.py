@@ -1,21 +1,53 @@
 """Per-application settings the interactive OAuth code reads (``applications`` row).
 
-``settings`` (JSON) holds ``skip_consent``, ``backchannel_logout_uri`` and
-``backchannel_logout_session_required``; the rest are columns.
+``settings`` (JSON) holds ``skip_consent``, ``backchannel_logout_uri``,
+``backchannel_logout_session_required``, and the OIDC options ``subject_type``,
+``sector_identifier_uri`` and ``id_token_signed_response_alg``; the rest are columns. A
+dynamically registered client (RFC 7591) keeps its metadata in ``settings["registration"]``;
+the OIDC options are read from there when not set at the top level (the management API's
+value wins).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identra.protocols.oidc.storage import ClientSettings
+from identra.protocols.oidc.subjects import PAIRWISE, PUBLIC, SectorError, sector_of
 from identra.storage.models import Application
+
+OIDC_OPTIONS = ("subject_type", "sector_identifier_uri", "id_token_signed_response_alg")
+
+
+def oidc_option(settings: dict[str, Any] | None, name: str) -> Any:
+    """An OIDC option of the application: its own setting, else its registered metadata."""
+    extra = settings or {}
+    if extra.get(name) is not None:
+        return extra[name]
+    registered = extra.get("registration")
+    return registered.get(name) if isinstance(registered, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def to_settings(app: Application) -> ClientSettings:
     extra = app.settings or {}
     uri = extra.get("backchannel_logout_uri")
+    subject_type = PAIRWISE if oidc_option(extra, "subject_type") == PAIRWISE else PUBLIC
+    sector: str | None = None
+    problem: str | None = None
+    if subject_type == PAIRWISE:
+        try:
+            sector = sector_of(
+                _text(oidc_option(extra, "sector_identifier_uri")), app.redirect_uris or ()
+            )
+        except SectorError as exc:
+            problem = str(exc)
     return ClientSettings(
         application_id=app.id,
         post_logout_redirect_uris=tuple(app.post_logout_redirect_uris or ()),
@@ -26,6 +58,10 @@ def to_settings(app: Application) -> ClientSettings:
         ),
         refresh_token_ttl=app.refresh_token_ttl,
         id_token_ttl=app.id_token_ttl,
+        subject_type=subject_type,
+        sector=sector,
+        sector_problem=problem,
+        id_token_signed_response_alg=_text(oidc_option(extra, "id_token_signed_response_alg")),
     )
 
 

@@ -3,7 +3,13 @@
 
 - ``id_token_hint`` must be an ID token this issuer signed for this client; it may have
   expired (§3.1.2.1: "the OP SHOULD NOT ... reject an ID Token Hint ... because it has
-  expired"). Anything else is ``invalid_request``.
+  expired"). Anything else is ``invalid_request``. Its ``sub`` is kept as the client knows it
+  (``hint_subject``), in the client's subject space (§8); :func:`hinted_user` tells which local
+  user it names. A public ``sub`` is the local id. A pairwise one cannot be reversed: it names
+  the SSO session's user when that user's pairwise ``sub`` is the hint's, and otherwise nobody
+  this request can tell. Then the hinted user counts as not logged in (§3.1.2.1: with
+  ``prompt=none`` that is ``login_required``); otherwise the login runs without an expected
+  user, and whoever logs in must have the hinted ``sub`` (else ``login_required``).
 - Lengths are bounded so that a request cannot grow the stored interaction without limit.
 """
 
@@ -14,6 +20,8 @@ from identra.protocols.oauth2.errors import InvalidRequest
 from identra.protocols.oauth2.params import single
 from identra.protocols.oidc.claims import parse_claims_parameter
 from identra.protocols.oidc.id_token import TokenInvalid
+from identra.protocols.oidc.storage import ClientSettings
+from identra.protocols.oidc.subjects import PAIRWISE, Subjects
 
 DISPLAYS = ("page", "popup", "touch", "wap")
 
@@ -59,3 +67,25 @@ def check_id_token_hint(draft: Draft) -> None:
     if client.client_id not in audiences or not isinstance(claims.get("sub"), str):
         raise InvalidRequest("id_token_hint was not issued to this client")
     draft.hint_subject = claims["sub"]
+
+
+def hinted_user(
+    hint_subject: str | None,
+    candidate: str | None,
+    settings: ClientSettings,
+    subjects: Subjects,
+) -> str | None:
+    """The local id of the user ``id_token_hint`` names, as far as it can be told.
+
+    ``hint_subject`` is the hint's ``sub`` (the client's subject space); ``candidate`` the user
+    it may name: the SSO session's, or the one who just logged in. For a public client the
+    ``sub`` is the local id; for a pairwise client it is ``candidate`` when the candidate's
+    pairwise ``sub`` is the hint's, and None (unknown) otherwise.
+    """
+    if hint_subject is None:
+        return None
+    if settings.subject_type != PAIRWISE:
+        return hint_subject
+    if candidate is not None and subjects.names(settings, hint_subject, candidate):
+        return candidate
+    return None

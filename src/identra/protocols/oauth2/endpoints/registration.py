@@ -18,6 +18,12 @@ Registration §2), every failure ``invalid_client_metadata`` unless said otherwi
   ``settings["dynamic_client_registration_scopes"]``; management permissions never (a
   registered client must not gain API rights);
 - URLs (``client_uri``, ``logo_uri``, ``tos_uri``, ``policy_uri``, ``jwks_uri``) are HTTPS;
+- ``subject_type`` (OIDC Registration §2): ``public`` (default) or ``pairwise``; a pairwise
+  client needs redirect URIs on one host or a ``sector_identifier_uri``. That URI (HTTPS) is
+  fetched when given and must be a JSON array listing every redirect URI (§5); its host is the
+  sector (decision 0027);
+- ``id_token_signed_response_alg``: an algorithm the deployment has an active key for (default
+  RS256); ``none`` and HMAC algorithms are refused;
 - unknown members are ignored (§2: "MUST ignore"); software statements are not supported and
   ignored (§2.3).
 Response (§3.2.1): 201 with the metadata as registered, ``client_id``, ``client_secret`` (not
@@ -35,7 +41,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -51,6 +57,15 @@ from identra.protocols.oauth2.errors import (
 )
 from identra.protocols.oauth2.models import Tenant
 from identra.protocols.oidc.claims import OIDC_SCOPES
+from identra.protocols.oidc.id_token import DEFAULT_ID_TOKEN_ALG
+from identra.protocols.oidc.subjects import (
+    PUBLIC,
+    SUBJECT_TYPES,
+    SectorError,
+    SectorFetcher,
+    check_subject_settings,
+    fetch_sector_document,
+)
 
 AUTH_METHODS = (
     "client_secret_basic",
@@ -100,6 +115,9 @@ class ClientMetadata:
     software_version: str | None = None
     dpop_bound_access_tokens: bool = False
     require_pushed_authorization_requests: bool = False
+    subject_type: str = PUBLIC
+    sector_identifier_uri: str | None = None
+    id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG
 
     @property
     def is_public(self) -> bool:
@@ -170,6 +188,11 @@ class RegistrationContext:
     now: Callable[[], int]
     # Counts registrations per key within an hour (the cache backend's ``incr``).
     count: Callable[[str], Awaitable[int]]
+    # Algorithms with an active signing key (``Keyring.active_algs``); without it only the
+    # default, RS256, which the deployment always has.
+    id_token_signing_algs: Callable[[], Iterable[str]] | None = field(default=None, kw_only=True)
+    # GETs a sector identifier document (OIDC Registration §5).
+    fetch_sector: SectorFetcher = field(default=fetch_sector_document, kw_only=True)
 
 
 def _body(request: ProtocolRequest) -> dict[str, Any]:
@@ -212,6 +235,15 @@ def _https(data: dict[str, Any], name: str) -> str | None:
     if value is not None and not value.startswith("https://"):
         raise InvalidClientMetadata(f"{name} must be an https URL")
     return value
+
+
+def _choice(data: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if value not in allowed:
+        raise InvalidClientMetadata(f"{name} must be one of {', '.join(allowed)}")
+    return str(value)
 
 
 def _flag(data: dict[str, Any], name: str) -> bool:
@@ -295,6 +327,10 @@ def validate_metadata(
         software_version=_string(data, "software_version", 200),
         dpop_bound_access_tokens=_flag(data, "dpop_bound_access_tokens"),
         require_pushed_authorization_requests=_flag(data, "require_pushed_authorization_requests"),
+        subject_type=_choice(data, "subject_type", SUBJECT_TYPES) or PUBLIC,
+        sector_identifier_uri=_https(data, "sector_identifier_uri"),
+        id_token_signed_response_alg=_string(data, "id_token_signed_response_alg", 16)
+        or DEFAULT_ID_TOKEN_ALG,
     )
     if "authorization_code" in grant_types and not metadata.redirect_uris:
         raise InvalidRedirectUri("redirect_uris are required for the authorization code grant")
@@ -311,6 +347,28 @@ def validate_metadata(
         except ValueError as exc:
             raise InvalidClientMetadata(f"post_logout_redirect_uris: {exc}") from exc
     return metadata
+
+
+async def check_oidc_metadata(metadata: ClientMetadata, ctx: RegistrationContext) -> None:
+    """What needs more than the document: the ID token algorithm against the active keys, and
+    the pairwise sector (the sector identifier document is fetched)."""
+    alg = metadata.id_token_signed_response_alg
+    algs = ctx.id_token_signing_algs() if ctx.id_token_signing_algs else (DEFAULT_ID_TOKEN_ALG,)
+    supported = list(algs)
+    if alg not in supported:
+        raise InvalidClientMetadata(
+            f"id_token_signed_response_alg must be one of {', '.join(supported)}"
+        )
+    try:
+        await check_subject_settings(
+            subject_type=metadata.subject_type,
+            sector_identifier_uri=metadata.sector_identifier_uri,
+            redirect_uris=metadata.redirect_uris,
+            allow_loopback_http=False,
+            fetch=ctx.fetch_sector,
+        )
+    except SectorError as exc:
+        raise InvalidClientMetadata(str(exc)) from exc
 
 
 class RegistrationEndpoint:
@@ -346,6 +404,7 @@ class RegistrationEndpoint:
         if await ctx.count(counter) > REGISTRATIONS_PER_HOUR:
             raise RegistrationRateLimited("too many registrations; try again later")
         metadata = validate_metadata(_body(request), extra_scopes, ctx.check_redirect_uri)
+        await check_oidc_metadata(metadata, ctx)
         secret = None if metadata.token_endpoint_auth_method not in SECRET_METHODS else _secret()
         token = secrets.token_urlsafe(32)
         registered = await ctx.store.create(
@@ -390,6 +449,7 @@ class RegistrationEndpoint:
         ):
             raise InvalidClientMetadata("client_secret does not match the current secret")
         metadata = validate_metadata(data, extra_scopes, ctx.check_redirect_uri)
+        await check_oidc_metadata(metadata, ctx)
         if metadata.is_public != registered.metadata.is_public:
             raise InvalidClientMetadata("a client cannot switch between public and confidential")
         method = metadata.token_endpoint_auth_method
