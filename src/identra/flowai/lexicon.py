@@ -394,7 +394,19 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "AFTER": ("after",),
     "BEFORE": ("before",),
-    "OR": ("or", "either", "alternatively", "or else", "and or"),
+    "OR": (
+        "or",
+        "either",
+        "alternatively",
+        "or else",
+        "and or",
+        "if that doesn't work",
+        "if that does not work",
+        "if that doesnt work",
+        "as a fallback",
+        "as fallback",
+        "or as a fallback",
+    ),
     "AND": ("and", "&"),
     "ALSO": ("also", "additionally", "in addition", "too", "as well", "extra", "additional"),
     "IF": (
@@ -603,6 +615,11 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "at most one",
         "max one",
         "maximum one",
+        "not have any other",
+        "not have another",
+        "no other active",
+        "not already have",
+        "not have any other active",
     ),
     "MAX": (
         "at most",
@@ -642,6 +659,16 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "let the user choose",
         "kick",
         "replace",
+        "end",
+        "choose one",
+        "choose one to end",
+        "pick one",
+        "pick one to end",
+        "end one of them",
+        "sign out of one",
+        "log out of one",
+        "which one",
+        "which one to end",
     ),
     "RISK": (
         "risk",
@@ -796,7 +823,29 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "every user",
         "each user",
     ),
-    "HAS": ("has", "have", "having", "with", "holding", "hold", "holds", "who is", "who are"),
+    "HAS": ("has", "have", "having", "holding", "hold", "holds", "who is", "who are"),
+    "WITH": ("with",),
+    "WITHOUT_IT": (
+        "if they don't have one",
+        "if they do not have one",
+        "if they dont have one",
+        "if they don't have one yet",
+        "if they do not have one yet",
+        "if they dont have one yet",
+        "who don't have one",
+        "who do not have one",
+        "who dont have one",
+        "who don't have one yet",
+        "who do not have one yet",
+        "if they don't have it",
+        "if they do not have it",
+        "if they have none",
+        "if not already set up",
+        "if they haven't already",
+        "if they have not already",
+        "if missing",
+        "if they don't have one already",
+    ),
 }
 
 NUMBER_WORDS = {
@@ -822,10 +871,6 @@ NUMBER_WORDS = {
     "ninety": 90,
     "hundred": 100,
     "a hundred": 100,
-    "an hour": 1,
-    "a day": 1,
-    "a week": 1,
-    "a minute": 1,
 }
 
 # Words that carry no meaning for a flow. Anything that is neither one of these, nor a
@@ -863,7 +908,8 @@ FILLERS = frozenset(
     okay ok
     be kind sort regular normal normally usual usually default standard
     everything secondary level strong stronger
-    once
+    once id im ive wed weve youre theyre theyll itll thats whats
+    as coming come comes yet passwordless experience
     """.split()
 )
 

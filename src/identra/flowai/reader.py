@@ -42,7 +42,7 @@ COND_KWS = frozenset(
 VERBS = ("FAILED", "SESSION", "LOCK", "BLOCK", "ENROLL", "IDENTIFY", "ELSE")
 # Keywords that may stand in any clause without changing what it means.
 HARMLESS = frozenset(
-    {"MUST", "ALSO", "ALLOW", "EVERYONE", "HAS", "ANY", "FOR", "IF", "THEN", "AND", "OR"}
+    {"MUST", "ALSO", "ALLOW", "EVERYONE", "HAS", "WITH", "ANY", "FOR", "IF", "THEN", "AND", "OR"}
 )
 RISK_LEVELS = {
     "LEVEL_VERY_HIGH": (">=", 90, "very high"),
@@ -120,6 +120,7 @@ class Reader:
         self._first_clause = True
         self._last_stage: Stage | None = None
         self._last_auth: Clause | None = None
+        self._assumed_first = False
 
     # ---- helpers ----------------------------------------------------------------------
 
@@ -198,6 +199,15 @@ class Reader:
                 pending = chunk
             elif (
                 prev is not None
+                and not opts
+                and not verbs
+                and not c.has("ONLY")
+                and not [i for i in c.conditions() if i.kind != "kw" or i.kw("RISK", "NETWORK")]
+                and not any(i.kind == "unknown" for i in chunk)
+            ):
+                prev.items.extend(chunk)  # "they can skip it", "let them choose which to end"
+            elif (
+                prev is not None
                 and conds
                 and not opts
                 and not verbs
@@ -212,6 +222,7 @@ class Reader:
         return clauses
 
     def _clause(self, c: Clause, tagged: Tagged) -> None:
+        c.items = _absorb(c.items)
         for item in c.items:
             if item.kind == "unknown":
                 c.use(item)
@@ -227,8 +238,10 @@ class Reader:
             self._gate(c, "deny")
         elif c.has("ENROLL"):
             self._enroll(c)
-        elif c.has("ELSE") and c.options():
+        elif c.has("ELSE") and c.options() and self._last_stage is not None:
             self._otherwise(c)
+        elif c.has("ELSE") and c.options() and not c.conditions():
+            self._everyone_else(c)
         elif c.options() or c.has("IDENTIFY"):
             self._auth(c)
         elif c.has("ONLY") and c.conditions():
@@ -483,6 +496,7 @@ class Reader:
                     "password first"
                 )
                 steps.insert(0, ["password"])
+                self._assumed_first = True
             if cond is not None and len(steps) == 1:
                 self.ask(
                     f"{c.text!r}: a condition on the first way to sign in would test the user "
@@ -502,6 +516,35 @@ class Reader:
         self._last_auth = c
         self._first_clause = False
 
+    def _everyone_else(self, c: Clause) -> None:
+        """"Everyone else uses a password" after a block or a condition for some users: how
+        everybody signs in."""
+        c.use(*[i for i in c.items if i.kw("ELSE")])
+        items = [i for i in c.items if i.kind in STEP_KINDS or i.kw("OR", "THEN", "AND", "LIST")]
+        steps = self._steps(c, items)
+        if not steps:
+            return
+        stages = self.spec.stages
+        if self._assumed_first and stages and stages[0].steps == [["password"]]:
+            if len(steps) == 1 and any(self.inv.first_factor(o) for o in steps[0]):
+                stages[0].steps = [steps[0]]
+                self._assumed_first = False
+                self.assumptions = [a for a in self.assumptions if "password first" not in a]
+                return
+        if stages:
+            self.ask(
+                f"{c.text!r}: the flow already says how users sign in first; should "
+                f"{' or '.join(steps[0])} replace that?",
+                c.text,
+            )
+            return
+        self.spec.stages.append(Stage([steps[0]]))
+        self.spec.mentions.insert(0, self.spec.stages[-1])
+        if steps[1:]:
+            self.spec.stages.append(Stage(steps[1:]))
+            self.spec.mentions.append(self.spec.stages[-1])
+        self._first_clause = False
+
     def _otherwise(self, c: Clause) -> None:
         stage = self._last_stage
         items = [i for i in c.items if i.kind in STEP_KINDS or i.kw("OR", "THEN", "AND", "LIST")]
@@ -511,6 +554,22 @@ class Reader:
             self.ask(
                 f"{c.text!r}: 'otherwise' follows no condition on a step; say for whom "
                 "these steps are.",
+                c.text,
+            )
+            return
+        first = self.spec.stages[0].steps[0]
+        if len(steps) == 1 and all(self.inv.first_factor(o) for o in steps[0]):
+            if self._assumed_first and first == ["password"]:
+                self.spec.stages[0].steps[0] = steps[0]
+                self._assumed_first = False
+                self.assumptions = [a for a in self.assumptions if "password first" not in a]
+                return
+            if set(steps[0]) <= set(first):
+                self.assume(f"read {c.text!r} as the first step everyone passes")
+                return
+            self.ask(
+                f"{c.text!r}: should the others sign in with {' or '.join(steps[0])} instead "
+                f"of {' or '.join(first)}, or confirm with it after that?",
                 c.text,
             )
             return
@@ -570,8 +629,9 @@ class Reader:
                     atoms.append((joint, _neg(test, negate_next)))
                 negate_next, joint = False, "and"
                 continue
+            elif (item.kind == "cidr" or item.kw("NETWORK")) and id(item) in c.used:
+                pass  # read with the first address of the clause
             elif item.kind == "cidr" or item.kw("NETWORK"):
-                run = [x for x in items[i:] if x.kind == "cidr" or x.kw("NETWORK", "OR", "LIST")]
                 cidrs = [x.value for x in items if x.kind == "cidr" and id(x) not in c.used]
                 net_words = [x for x in items if x.kw("NETWORK")]
                 c.use(*[x for x in items if x.kind == "cidr" or x.kw("NETWORK")])
@@ -587,8 +647,6 @@ class Reader:
                     unique = list(dict.fromkeys(cidrs))
                     atoms.append((joint, _neg({"network": {"in": unique}}, negate_next)))
                 negate_next, joint = False, "and"
-                i = max(i + 1, i + len(run)) if run else i + 1
-                continue
             elif item.kw("RISK") or (item.kws & set(RISK_LEVELS) and _risk_near(items, i)):
                 test = self._risk(c, items)
                 if test is not None and not any("risk" in _tests(a) for _, a in atoms):
@@ -600,7 +658,9 @@ class Reader:
                 if kinds:
                     atoms.append((joint, _neg({"enrolled": {"any": kinds}}, negate_next)))
                 negate_next, joint = False, "and"
-            elif item.kw("EVERYONE", "HAS", "FOR", "IF", "ANY", "ALL", "ONLY", "LIST", "MUST"):
+            elif item.kw(
+                "EVERYONE", "HAS", "WITH", "FOR", "IF", "ANY", "ALL", "ONLY", "LIST", "MUST"
+            ):
                 c.use(item)
             elif item.kind == "kw" and item.kws & COND_KWS:
                 c.use(item)  # a context word whose name was read with the run
@@ -882,13 +942,19 @@ class Reader:
     def _session(self, c: Clause) -> None:
         session = [i for i in c.items if i.kw("SESSION")]
         c.use(*session)
-        numbers = [i for i in c.items if i.kind == "num"]
+        numbers = [
+            i
+            for n, i in enumerate(c.items)
+            if i.kind == "num" and not (n and c.items[n - 1].kw("CHOOSE"))  # "choose one"
+        ]
         no_other = [i for i in c.items if i.kw("NO_OTHER")]
         caps = [i for i in c.items if i.kw("MAX")]
         choose = [i for i in c.items if i.kw("CHOOSE")]
-        c.use(*numbers, *no_other, *caps, *choose)
-        c.use(*[i for i in c.items if i.kw("ONLY", "NOT", "ELSE", "EVERYONE", "ALLOW")])
-        if c.options() or c.conditions():
+        c.use(*[i for i in c.items if i.kind == "num"], *no_other, *caps, *choose)
+        c.use(*[i for i in c.items if i.kw("ONLY", "NOT", "ELSE", "EVERYONE", "ALLOW", "IF")])
+        c.use(*[i for i in c.items if i.kw("GE", "LE", "GT", "LT")])  # "at most", "or fewer"
+        named = [i for i in c.conditions() if i.kind != "kw" or i.kw("RISK", "NETWORK")]
+        if c.options() or named:
             self.ask(
                 f"{c.text!r}: a session limit applies to everyone; limits for some users only "
                 "are not supported.",
@@ -971,24 +1037,65 @@ def _split_at_verbs(chunk: list[Item]) -> list[list[Item]]:
             ):
                 start -= 1
         starts.append(start)
-    cuts: list[int] = []
+    cuts: list[tuple[int, int]] = []  # (end of one part, start of the next)
     for start in starts:
+        if chunk[start].kw("NO_OTHER", "MAX") or chunk[start].kind == "num":
+            head = Clause(chunk[:start])
+            if head.options() and not head.has(*VERBS):
+                j = start
+                while j > 0 and chunk[j - 1].kw("AND", "THEN", "ALSO", "WITH", "HAS"):
+                    j -= 1
+                cuts.append((j, start))
+                continue
         for j in range(start - 1, 0, -1):
             if chunk[j].kw("AND", "THEN", "ALSO") and not chunk[j].kw("OR"):
                 before = Clause(chunk[:j])
                 if before.options() or before.has(*VERBS):
-                    cuts.append(j)
+                    cuts.append((j, j + 1))
                 break
     if not cuts:
         return [chunk]
     parts: list[list[Item]] = []
     last = 0
-    for cut in sorted(set(cuts)):
-        if cut > last:
-            parts.append(chunk[last:cut])
-        last = cut + 1
+    for end, begin in sorted(set(cuts)):
+        if end > last:
+            parts.append(chunk[last:end])
+        last = max(last, begin)
     parts.append(chunk[last:])
     return [p for p in parts if p]
+
+
+SPECIFIC_SECOND = frozenset({"totp", "sms-otp", "backup-code", "passkey", "email-otp"})
+
+
+def _absorb(items: list[Item]) -> list[Item]:
+    """A general name next to a specific one is the specific one: "a one-time code that we
+    send by SMS", "a magic link sent to their email", "2FA with TOTP", "a passkey as a second
+    step"."""
+    out = list(items)
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(out) - 1):
+            a = out[index]
+            j = index + 1
+            while j < len(out) and out[j].kw("WITH", "HAS") and not out[j].kw("OR", "AND"):
+                j += 1
+            if j >= len(out):
+                break
+            b = out[j]
+            for general, specific, at in ((a, b, index), (b, a, j)):
+                if specific.kind != "opt":
+                    continue
+                if (general.kind == "opts" and specific.value in general.value) or (
+                    general.kind == "mfa" and specific.value in SPECIFIC_SECOND
+                ):
+                    del out[at]
+                    changed = True
+                    break
+            if changed:
+                break
+    return out
 
 
 def _continues_list(prev: Clause, chunk: list[Item]) -> bool:
@@ -1027,12 +1134,20 @@ def _split_auth(c: Clause) -> tuple[list[Item], list[Item], list[Item]]:
             in_cond = True
             cond.append(item)
         elif item.kind in STEP_KINDS:
-            if in_cond and previous is not None and previous.kw("NOT", "HAS"):
+            before = cond[-2] if len(cond) >= 2 else None
+            if in_cond and previous is not None and (
+                previous.kw("NOT", "HAS")
+                or (
+                    previous.kw("WITH")
+                    and before is not None
+                    and before.kw("FOR", "IF", "UNLESS", "NOT", "EVERYONE")
+                )
+            ):
                 cond.append(item)
             else:
                 in_cond = False
                 steps.append(item)
-        elif item.kw("MUST", "ALSO", "THEN"):
+        elif item.kw("MUST", "ALSO", "THEN", "AFTER", "BEFORE"):
             in_cond = False
             steps.append(item)
         elif in_cond:
@@ -1044,27 +1159,37 @@ def _split_auth(c: Clause) -> tuple[list[Item], list[Item], list[Item]]:
 
 
 def _run(items: list[Item], start: int) -> tuple[list[Item], int]:
-    """Names joined by or/and/commas, with role/group/store words around them."""
+    """Names joined by or/and/commas ("Sales or EMEA groups"), with the role/group/store word
+    right before the first or right after the last. Two names side by side without a joint
+    ("managers in the EMEA group") are two runs."""
     run: list[Item] = []
     i = start
+    expect_name = True
     while i < len(items):
         item = items[i]
         if item.kind in ("ent", "quoted"):
+            if not expect_name:
+                break
             run.append(item)
-        elif item.kw("ROLE_WORD", "GROUP_WORD", "STORE_WORD"):
-            run.append(item)
-        elif item.kw("OR", "AND", "LIST") and i + 1 < len(items):
+            expect_name = False
+        elif item.kw("OR", "AND", "LIST") and not expect_name:
             after = items[i + 1 : i + 3]
             if not any(x.kind in ("ent", "quoted") for x in after):
                 break
             run.append(item)
-        elif item.kw("HAS", "ANY", "ALL"):
+            expect_name = True
+        elif item.kw("HAS", "ANY", "ALL", "WITH"):
             run.append(item)
         else:
             break
         i += 1
-    # A role/group/store word just before the run ("the group Sales").
-    if start > 0 and items[start - 1].kw("ROLE_WORD", "GROUP_WORD", "STORE_WORD"):
+    if run and expect_name and run[-1].kw("OR", "AND", "LIST"):
+        i -= 1  # "managers or members of Sales": the joint is between two runs
+        run.pop()
+    elif i < len(items) and items[i].kw("ROLE_WORD", "GROUP_WORD", "STORE_WORD"):
+        run.append(items[i])
+        i += 1
+    elif start > 0 and items[start - 1].kw("ROLE_WORD", "GROUP_WORD", "STORE_WORD"):
         run.insert(0, items[start - 1])
     return run, i
 

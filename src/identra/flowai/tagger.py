@@ -33,14 +33,16 @@ CONTEXT_WORDS = frozenset(
 _TOKEN = re.compile(
     r"""
     (?P<quoted>"[^"\n]{1,200}"|“[^”\n]{1,200}”)
-  | (?P<cidr4>\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\d.]))
+  | (?P<cidr4>\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?!\d|\.\d))
   | (?P<cidr6>(?<![\w:])(?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?(?![\w:]))
-  | (?P<word>[A-Za-z0-9]+(?:['’][A-Za-z]+)?)
+  | (?P<word>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['’][A-Za-z]+)?)
   | (?P<symbol>>=|<=|->|=>|→|[><+&/,;.:!?()\n–—-])
     """,
     re.VERBOSE,
 )
 SYMBOL_PHRASES = {">=", "<=", ">", "<", "+", "&"}
+# Words that end a clause like a comma does.
+SEPARATOR_WORDS = frozenset({"but", "however", "whereas", "meanwhile", "moreover", "furthermore"})
 
 
 @dataclass
@@ -118,7 +120,11 @@ def tokens(text: str) -> list[_Token]:
         elif kind == "quoted":
             out.append(_Token("quoted", raw.strip('"“”'), raw.strip('"“”'), match.start()))
         elif kind == "word":
-            out.append(_Token("word", raw, lexicon.stem(raw), match.start()))
+            if lexicon.stem(raw) in SEPARATOR_WORDS:
+                out.append(_Token("symbol", ",", ",", match.start()))
+                continue
+            for part in raw.split("-"):  # "LDAP-CORP", "on-call", "two-factor": word by word
+                out.append(_Token("word", part, lexicon.stem(part), match.start()))
         else:
             out.append(_Token("symbol", raw, raw, match.start()))
     return out
@@ -139,6 +145,8 @@ def _correct(
         if abs(len(word) - len(stem)) > allowed or len(word) < 4:
             continue
         d = lexicon.distance(stem, word, allowed + 1)
+        if d > allowed:
+            continue
         if d < best_distance:
             best, best_distance = [word], d
         elif d == best_distance:
@@ -159,6 +167,8 @@ def tag(text: str, inv: Inventory) -> Tagged:
         if tok.kind != "word" or tok.stem in vocabulary or tok.stem.isdigit():
             continue
         corrected, near = _correct(tok.stem, vocabulary, {})
+        if corrected is None and near:
+            corrected = _in_phrase(toks, toks.index(tok), near, (fixed, own))
         if corrected is not None:
             result.corrections.append((tok.text, corrected))
             tok.stem = corrected
@@ -181,8 +191,8 @@ def tag(text: str, inv: Inventory) -> Tagged:
             i += 1
             continue
         if tok.kind == "symbol" and tok.text not in SYMBOL_PHRASES:
-            if tok.text in (",", ";", ".", ":", "!", "?", "\n", "–", "—"):
-                sep = "," if tok.text in ("–", "—") else tok.text
+            if tok.text in (",", ";", ".", ":", "!", "?", "\n", "–", "—", "-"):
+                sep = "," if tok.text in ("–", "—", "-") else tok.text
                 result.items.append(Item("sep", sep, tok.text, position=tok.position))
             elif tok.text in ("->", "=>", "→"):
                 result.items.append(
@@ -223,6 +233,38 @@ def tag(text: str, inv: Inventory) -> Tagged:
     return result
 
 
+def _in_phrase(
+    toks: list[_Token],
+    index: int,
+    candidates: list[str],
+    tables: tuple[dict[tuple[str, ...], list[tuple[str, str]]], ...],
+) -> str | None:
+    """Of several equally near words, the one that makes a longer phrase with its neighbours
+    ("authenticatr app" -> "authenticator", as in "authenticator app")."""
+    best: list[str] = []
+    best_length = 1
+    for candidate in candidates:
+        length = 0
+        for start in range(max(0, index - 4), index + 1):
+            for end in range(index + 1, min(len(toks), start + 8) + 1):
+                key = tuple(
+                    candidate if n == index else toks[n].stem for n in range(start, end)
+                )
+                if any(key in table for table in tables):
+                    length = max(length, end - start)
+        if length > best_length:
+            best, best_length = [candidate], length
+        elif length == best_length and length > 1:
+            best.append(candidate)
+    return best[0] if len(best) == 1 else None
+
+
+# Words after which a name is read as a name even when it is also a keyword ("except support").
+NAME_CUES = frozenset(
+    {"for", "except", "unless", "if", "not", "non", "without", "only", "block", "deny", "lock",
+     "from", "all", "every", "than"}
+)
+
 _PREFERENCE = ("opt", "opts", "idp", "idpkind", "mfa", "anyidp", "kw", "num", "ent")
 
 
@@ -234,7 +276,7 @@ def _choose(
     if ents and len(kinds) > 1:
         # A name that is also a keyword counts as the name next to "role", "group", "store".
         near = {t.stem for t in toks[max(0, i - 2) : i] + toks[i + length : i + length + 2]}
-        context = bool(near & CONTEXT_WORDS)
+        context = bool(near & CONTEXT_WORDS) or (i > 0 and toks[i - 1].stem in NAME_CUES)
         if context:
             return Item("ent", ents, text, position=pos)
     for kind in _PREFERENCE:
