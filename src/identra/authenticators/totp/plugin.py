@@ -149,7 +149,7 @@ class TotpOption:
         }
         return secret
 
-    async def _issuer_name(self, ctx: AuthContext, org_name: str) -> str:
+    def _issuer_name(self, ctx: AuthContext, org_name: str) -> str:
         if org_name:
             return org_name
         return urlsplit(ctx.issuer or self.root_issuer).hostname or "Identra"
@@ -160,7 +160,7 @@ class TotpOption:
         assert ctx.user_id is not None
         account = await self.store.account(ctx.org_id, ctx.user_id)
         username = account.username if account else (ctx.username or "user")
-        issuer = await self._issuer_name(ctx, account.issuer_name if account else "")
+        issuer = self._issuer_name(ctx, account.issuer_name if account else "")
         uri = otp.provisioning_uri(secret, issuer, username)
         qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
         values = {
