@@ -30,20 +30,7 @@ from tests.protocol.oidc.live import ClientSite, chromium, seeding
 from tests.protocol.oidc.support import PASSWORD, App, pkce_pair, query
 from tests.support import LiveServer, free_port, make_settings
 
-
-def _script_served() -> bool:
-    from identra.web.login.routes import routes
-
-    return any(getattr(route, "path", "") == "/static/{name}" for route in routes())
-
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.asyncio(loop_scope="module"),
-    # Until the hosted pages serve /static/passkey.js and render steps with script=True
-    # (the change to identra/web/login/routes.py proposed in the MFA helper's report).
-    pytest.mark.skipif(not _script_served(), reason="/static/passkey.js is not served yet"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 USER = "pat"
 
 PASSKEY_FIRST = """\
