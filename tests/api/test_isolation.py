@@ -59,6 +59,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/orgs/{org}/flows/default"): FLOW,
     ("put", "/api/v1/orgs/{org}/flows/apps/{client_id}"): FLOW,
     ("post", "/api/v1/orgs/{org}/flows/validate"): FLOW,
+    ("post", "/api/v1/orgs/{org}/flows/generate"): {
+        "description": "password or passkey",
+        "client_id": None,
+        "alternative": 0,
+    },
 }
 
 

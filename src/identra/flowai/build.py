@@ -158,7 +158,8 @@ def _cond_id(cond: dict[str, Any]) -> str:
 def _chain(g: _Graph, source: tuple[dict[str, Any], str], steps: list[list[str]]) -> None:
     """Steps one after the other from ``source``'s field; the last one's next dangles."""
     for options in steps:
-        node = {"id": g.new_id(_step_id(options)), "type": "step", "options": options}
+        node: dict[str, Any] = {"id": g.new_id(_step_id(options)), "type": "step"}
+        node["options"] = options
         node["next"] = None
         source[0][source[1]] = node["id"]
         g.add(node, entry=False)
@@ -213,9 +214,7 @@ def _stage(g: _Graph, stage: Stage) -> None:
     cond, then_steps, else_steps = stage.cond, stage.steps, stage.otherwise
     if "not" in cond:  # "outside the network": test the network, steps on the else branch
         cond, then_steps, else_steps = cond["not"], else_steps, then_steps
-    node = g.add(
-        {"id": g.new_id(_cond_id(cond)), "type": "condition", "if": cond, "then": None}
-    )
+    node = g.add({"id": g.new_id(_cond_id(cond)), "type": "condition", "if": cond, "then": None})
     node["else"] = None
     for field, steps in (("then", then_steps), ("else", else_steps)):
         _chain(g, (node, field), steps)
@@ -233,7 +232,8 @@ def _enroll(g: _Graph, enroll: Enroll) -> None:
             }
         )
         g.hang(node, "then")
-        step = {"id": g.new_id(f"enroll-{_step_id(enroll.options)}"), "type": "enroll"}
+        step: dict[str, Any] = {"id": g.new_id(f"enroll-{_step_id(enroll.options)}")}
+        step["type"] = "enroll"
         node["else"] = step["id"]
         g.add(step, entry=False)
     else:
@@ -397,9 +397,9 @@ def _mention(item: Stage | Gate | Enroll | Limit, inv: Inventory, first: bool) -
             return f"{who} only"
         return f"{who} {'blocked' if item.action == 'deny' else 'locked out'}"
     if isinstance(item, Enroll):
-        options = _names([label(o, inv) for o in item.options])
+        names = _names([label(o, inv) for o in item.options])
         tail = " (optional)" if item.skippable else ""
-        return f"users without {options} set one up{tail}"
+        return f"users without {names} set one up{tail}"
     if item.max == 1:
         return "one session at a time"
     return f"at most {item.max} sessions"

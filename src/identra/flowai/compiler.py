@@ -90,8 +90,11 @@ def _one(description: str, inv: Inventory, choices: Choices) -> tuple[Reader, Re
         doc = validate(raw, inv)
     except FlowInvalid as invalid:
         problems = "; ".join(f"{p}: {m}" if p else m for p, m in invalid.problems)
-        reader.ask(f"The flow this description makes is not valid ({problems}). Could you "
-                   "rephrase it?", description)
+        reader.ask(
+            f"The flow this description makes is not valid ({problems}). Could you rephrase it?",
+            description,
+            kind="phrasing",
+        )
         return reader, None
     document = dump(doc)
     return reader, Reading(

@@ -30,7 +30,9 @@ def phrase(expr: dict[str, Any], negate: bool = False) -> str:
         return phrase(body, not negate)
     if key in ("all", "any"):
         # De Morgan, so that "not (a and b)" reads "do not ... or do not ...".
-        word = ("and" if key == "all" else "or") if not negate else ("or" if key == "all" else "and")
+        word = (
+            ("and" if key == "all" else "or") if not negate else ("or" if key == "all" else "and")
+        )
         parts = [phrase(e, negate) for e in body]
         return f" {word} ".join(f"({p})" if " and " in p or " or " in p else p for p in parts)
     op, value = next((k, v) for k, v in body.items() if k != "name")
@@ -70,9 +72,9 @@ def phrase(expr: dict[str, Any], negate: bool = False) -> str:
         return f"{'have not used' if negate else 'have used'} {_list(values)}"
     if key == "acr":
         return f"{'were not' if negate else 'were'} asked for {_list(values)}"
-    if key == "time":
-        days = ", ".join(values["days"])
-        when = f"on {days} from {values['from']} to {values['to']} ({values['tz']})"
+    if key == "time" and isinstance(value, dict):
+        days = ", ".join(value["days"])
+        when = f"on {days} from {value['from']} to {value['to']} ({value['tz']})"
         return f"sign in {'outside' if negate else ''} {when}".replace("  ", " ")
     return f"{'do not meet' if negate else 'meet'} the test {key}"
 
@@ -155,7 +157,9 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def _condition(node: dict[str, Any], nodes: dict[str, Any], said: set[str], chain: Any, inv: Inventory) -> str:
+def _condition(
+    node: dict[str, Any], nodes: dict[str, Any], said: set[str], chain: Any, inv: Inventory
+) -> str:
     expr = node["if"]
     then, other = nodes[node["then"]], nodes[node["else"]]
     for target, negate in ((then, False), (other, True)):

@@ -36,8 +36,8 @@ class Inventory:
         if option in self.authenticators:
             return True
         head, sep, rest = option.partition(":")
-        return bool(sep) and f"{head}:" in self.authenticators and (
-            head != "idp" or rest in self.idps
+        return (
+            bool(sep) and f"{head}:" in self.authenticators and (head != "idp" or rest in self.idps)
         )
 
     def first_factor(self, option: str) -> bool:

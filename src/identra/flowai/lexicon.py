@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 # ---- words ------------------------------------------------------------------------------
 
+RSQUO = "\u2019"  # a typographic apostrophe
+
 _IRREGULAR = {
     "sms": "sms",
     "os": "os",
@@ -50,9 +52,10 @@ _IRREGULAR = {
 def stem(word: str) -> str:
     """A word's comparison form: lower case, a plural folded to its singular."""
     w = word.lower()
-    if w.endswith("'s") or w.endswith("’s"):
+    w = w.replace(RSQUO, "'")
+    if w.endswith("'s"):
         w = w[:-2]
-    w = w.replace("'", "").replace("’", "")
+    w = w.replace("'", "")
     if w in _IRREGULAR:
         return _IRREGULAR[w]
     if len(w) > 4 and w.endswith("ies"):
@@ -64,7 +67,7 @@ def stem(word: str) -> str:
     return w
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?")
 
 
 def words(text: str) -> tuple[str, ...]:

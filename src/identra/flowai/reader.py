@@ -124,8 +124,10 @@ class Reader:
 
     # ---- helpers ----------------------------------------------------------------------
 
-    def ask(self, text: str, phrase: str = "", candidates: Sequence[str] = ()) -> None:
-        question = Question(text, phrase, tuple(candidates))
+    def ask(
+        self, text: str, phrase: str = "", candidates: Sequence[str] = (), kind: str = "name"
+    ) -> None:
+        question = Question(text, phrase, tuple(candidates), kind)
         if question not in self.questions:
             self.questions.append(question)
 
@@ -264,6 +266,7 @@ class Reader:
                 f"In {c.text!r}, I could not tell what {words!r} should do in the flow. "
                 "Could you say it another way?",
                 words,
+                kind="phrasing",
             )
 
     def _unknown(self, item: Item, tagged: Tagged, c: Clause) -> None:
@@ -273,6 +276,20 @@ class Reader:
                 f"What do you mean by {item.text!r}? It is close to: {', '.join(near)}.",
                 item.text,
                 near,
+                kind="phrasing",
+            )
+            return
+        stem = lexicon.stem(item.text)
+        partial = [
+            name
+            for name in (*self.inv.roles, *self.inv.groups, *self.inv.user_stores, *self.inv.idps)
+            if stem in lexicon.words(name)
+        ]
+        if partial:
+            self.ask(
+                f"What do you mean by {item.text!r}: {', '.join(partial)}? Write the whole name.",
+                item.text,
+                partial,
             )
             return
         known = self._known_names()
@@ -280,6 +297,7 @@ class Reader:
             f"I do not know {item.text!r} (in {c.text!r}): it is not a way to sign in that "
             f"this server offers, nor a name in this organization. Known names: {known}.",
             item.text,
+            kind="phrasing",
         )
 
     def _known_names(self) -> str:
@@ -517,7 +535,7 @@ class Reader:
         self._first_clause = False
 
     def _everyone_else(self, c: Clause) -> None:
-        """"Everyone else uses a password" after a block or a condition for some users: how
+        """ "Everyone else uses a password" after a block or a condition for some users: how
         everybody signs in."""
         c.use(*[i for i in c.items if i.kw("ELSE")])
         items = [i for i in c.items if i.kind in STEP_KINDS or i.kw("OR", "THEN", "AND", "LIST")]
@@ -713,7 +731,7 @@ class Reader:
                     x.text,
                 )
                 continue
-            if len({f.split(':', 1)[0] for f in found}) > 1:
+            if len({f.split(":", 1)[0] for f in found}) > 1:
                 described = [f"the {f.split(':', 1)[0]} {f.split(':', 1)[1]!r}" for f in found]
                 self.ask(
                     f"Do you mean {' or '.join(described)} by {x.text!r}? Say 'the ... role' "
@@ -723,11 +741,8 @@ class Reader:
                 )
                 continue
             if len(found) > 1:
-                self.ask(
-                    f"Which do you mean by {x.text!r}: {', '.join(f.split(':', 1)[1] for f in found)}?",
-                    x.text,
-                    [f.split(":", 1)[1] for f in found],
-                )
+                plain = [f.split(":", 1)[1] for f in found]
+                self.ask(f"Which do you mean by {x.text!r}: {', '.join(plain)}?", x.text, plain)
                 continue
             category, name = found[0].split(":", 1)
             if lexicon.words(name) != lexicon.words(x.text) and x.kind != "quoted":
@@ -752,7 +767,7 @@ class Reader:
         return {"any": tests}
 
     def _quoted(self, value: str) -> list[str]:
-        found = []
+        found: list[str] = []
         for category, names in (
             ("role", self.inv.roles),
             ("group", self.inv.groups),
@@ -790,7 +805,9 @@ class Reader:
         op, value, word = RISK_LEVELS[level]
         if not levels and not any(lexicon.words(x.text) == ("high", "risk") for x in risk_items):
             self.assume(f"read {risk_items[0].text!r} as a high risk")
-        more = "or more" if op == ">=" else "or less" if op == "<=" else "below" if op == "<" else ""
+        more = (
+            "or more" if op == ">=" else "or less" if op == "<=" else "below" if op == "<" else ""
+        )
         if op == "<":
             self.assume(f"read a {word} risk as a risk score below {value}")
         else:
@@ -801,9 +818,7 @@ class Reader:
         if item.kind == "mfa":
             kinds = [MFA_KINDS[o] for o in ENROLLABLE if o in self.inv.authenticators]
             if kinds:
-                self.assume(
-                    f"read {item.text!r} as having enrolled any of: {', '.join(kinds)}"
-                )
+                self.assume(f"read {item.text!r} as having enrolled any of: {', '.join(kinds)}")
             return kinds
         options = self._option(item)
         kinds = [lexicon.ENROLLED_KIND[o] for o in options if o in lexicon.ENROLLED_KIND]
@@ -891,7 +906,9 @@ class Reader:
         c.use(*skip, *must)
         cond_items = [i for i in cond_items if not i.kw("SKIP", "MUST", "OR", "AND", "LIST")]
         unless: dict[str, Any] | None = None
-        if any(i.kind in STEP_KINDS or i.kind in ("ent", "cidr") or i.kw("RISK") for i in cond_items):
+        if any(
+            i.kind in STEP_KINDS or i.kind in ("ent", "cidr") or i.kw("RISK") for i in cond_items
+        ):
             cond = self._condition(c, cond_items)
             if cond is None:
                 return
@@ -1099,7 +1116,7 @@ def _absorb(items: list[Item]) -> list[Item]:
 
 
 def _continues_list(prev: Clause, chunk: list[Item]) -> bool:
-    """", an admin, or an auditor": more names of the same kind as the clause before ends with."""
+    """ ", an admin, or an auditor": more names of the same kind as the clause before ends with."""
     if not all(i.kind in ("ent", "quoted") or i.kw("OR", "AND", "HAS") for i in chunk):
         return False
     last = next((i for i in reversed(prev.items) if i.kind == "ent"), None)
@@ -1135,12 +1152,16 @@ def _split_auth(c: Clause) -> tuple[list[Item], list[Item], list[Item]]:
             cond.append(item)
         elif item.kind in STEP_KINDS:
             before = cond[-2] if len(cond) >= 2 else None
-            if in_cond and previous is not None and (
-                previous.kw("NOT", "HAS")
-                or (
-                    previous.kw("WITH")
-                    and before is not None
-                    and before.kw("FOR", "IF", "UNLESS", "NOT", "EVERYONE")
+            if (
+                in_cond
+                and previous is not None
+                and (
+                    previous.kw("NOT", "HAS")
+                    or (
+                        previous.kw("WITH")
+                        and before is not None
+                        and before.kw("FOR", "IF", "UNLESS", "NOT", "EVERYONE")
+                    )
                 )
             ):
                 cond.append(item)

@@ -14,9 +14,17 @@ class Question:
     text: str
     phrase: str = ""
     candidates: tuple[str, ...] = ()
+    # "name": about what the organization or server has (only the administrator can answer);
+    # "phrasing": words the rules could not read (the LLM back end may try, when configured).
+    kind: str = "name"
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "phrase": self.phrase, "candidates": list(self.candidates)}
+        return {
+            "text": self.text,
+            "phrase": self.phrase,
+            "candidates": list(self.candidates),
+            "kind": self.kind,
+        }
 
 
 @dataclass

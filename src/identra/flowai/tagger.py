@@ -35,12 +35,13 @@ _TOKEN = re.compile(
     (?P<quoted>"[^"\n]{1,200}"|“[^”\n]{1,200}”)
   | (?P<cidr4>\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?!\d|\.\d))
   | (?P<cidr6>(?<![\w:])(?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?(?![\w:]))
-  | (?P<word>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['’][A-Za-z]+)?)
-  | (?P<symbol>>=|<=|->|=>|→|[><+&/,;.:!?()\n–—-])
+  | (?P<word>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['\u2019][A-Za-z]+)?)
+  | (?P<symbol>>=|<=|->|=>|→|[><+&/,;.:!?()\n\u2013\u2014-])
     """,
     re.VERBOSE,
 )
 SYMBOL_PHRASES = {">=", "<=", ">", "<", "+", "&"}
+DASHES = ("\u2013", "\u2014", "-")  # en dash, em dash, a hyphen standing alone
 # Words that end a clause like a comma does.
 SEPARATOR_WORDS = frozenset({"but", "however", "whereas", "meanwhile", "moreover", "furthermore"})
 
@@ -191,8 +192,8 @@ def tag(text: str, inv: Inventory) -> Tagged:
             i += 1
             continue
         if tok.kind == "symbol" and tok.text not in SYMBOL_PHRASES:
-            if tok.text in (",", ";", ".", ":", "!", "?", "\n", "–", "—", "-"):
-                sep = "," if tok.text in ("–", "—", "-") else tok.text
+            if tok.text in (",", ";", ".", ":", "!", "?", "\n", *DASHES):
+                sep = "," if tok.text in DASHES else tok.text
                 result.items.append(Item("sep", sep, tok.text, position=tok.position))
             elif tok.text in ("->", "=>", "→"):
                 result.items.append(
@@ -247,9 +248,7 @@ def _in_phrase(
         length = 0
         for start in range(max(0, index - 4), index + 1):
             for end in range(index + 1, min(len(toks), start + 8) + 1):
-                key = tuple(
-                    candidate if n == index else toks[n].stem for n in range(start, end)
-                )
+                key = tuple(candidate if n == index else toks[n].stem for n in range(start, end))
                 if any(key in table for table in tables):
                     length = max(length, end - start)
         if length > best_length:
@@ -261,8 +260,23 @@ def _in_phrase(
 
 # Words after which a name is read as a name even when it is also a keyword ("except support").
 NAME_CUES = frozenset(
-    {"for", "except", "unless", "if", "not", "non", "without", "only", "block", "deny", "lock",
-     "from", "all", "every", "than"}
+    {
+        "for",
+        "except",
+        "unless",
+        "if",
+        "not",
+        "non",
+        "without",
+        "only",
+        "block",
+        "deny",
+        "lock",
+        "from",
+        "all",
+        "every",
+        "than",
+    }
 )
 
 _PREFERENCE = ("opt", "opts", "idp", "idpkind", "mfa", "anyidp", "kw", "num", "ent")
@@ -293,5 +307,3 @@ def _choose(
             return Item("opts", tuple(values[0].split(",")), text, position=pos)
         return Item(kind, values[0], text, position=pos)
     raise AssertionError(meanings)  # pragma: no cover: every meaning has a kind above
-
-

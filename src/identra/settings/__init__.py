@@ -110,6 +110,28 @@ class SmsSettings(BaseModel):
         return value.rstrip("/")
 
 
+class FlowAiSettings(BaseModel):
+    """The optional LLM back end of the flow compiler (``identra flows generate``): any
+    OpenAI-compatible chat-completions endpoint. Only the administrator's description and the
+    names of configured building blocks are sent; unset, everything stays on this machine."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    base_url: str = Field(
+        description="OpenAI-compatible API base; POSTs go to {base_url}/chat/completions"
+    )
+    model: str = Field(min_length=1, max_length=200, description="model name sent as 'model'")
+    api_key: SecretStr | None = Field(None, description="sent as a bearer token when set")
+    timeout: float = Field(30.0, gt=0, le=300, description="seconds for the whole request")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            raise ValueError("flow_ai base_url must be an http(s) URL")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="IDENTRA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -139,6 +161,9 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     smtp: SmtpSettings | None = Field(None, description="outbound email; email options need it")
     sms: SmsSettings | None = Field(None, description="outbound SMS; the sms-otp option needs it")
+    flow_ai: FlowAiSettings | None = Field(
+        None, description="optional LLM back end of 'flows generate'; unset: rules only"
+    )
 
     @field_validator("issuer")
     @classmethod
