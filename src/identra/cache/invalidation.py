@@ -101,6 +101,7 @@ class ConfigEvents:
 
 # Which tables are configuration, and which key identifies a cached copy of a row.
 TRACKED: dict[str, tuple[str, str]] = {
+    "actions": ("actions", "org_id"),
     "applications": ("client", "client_id"),
     "flows": ("flow", "org_id"),
     "organizations": ("org", "handle"),

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from identra.actions.pre_issue import token_hook
 from identra.bootstrap import ID_TOKEN_ALG
 from identra.errors import NotFound
 from identra.protocols.oauth2.endpoints.authorize import Browser
@@ -110,6 +111,7 @@ async def token(request: Request) -> Response:
         id_token_ttl=settings.tokens.id_token_ttl,
         id_token_signer=services.keyring.signer(ID_TOKEN_ALG),
         passwords=rt.passwords,
+        token_hook=token_hook(services),
     )
     proto = await to_protocol(request)
     response = await token_endpoint(proto, ctx)

@@ -8,10 +8,11 @@ constraining (RFC 9449 §6: ``cnf.jkt`` and ``token_type`` DPoP) apply to all of
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from identra.protocols.oauth2.errors import ServerError
+from identra.protocols.oauth2.hooks import TokenDraft, checked
 from identra.protocols.oauth2.models import Client, Tenant
 
 if TYPE_CHECKING:
@@ -134,6 +135,9 @@ async def issue_access_token(
       §2.1, refresh-token reuse) makes its access tokens inactive too.
     - ``ctx.dpop_jkt`` set (a verified DPoP proof): ``cnf: {"jkt": ...}`` and token type DPoP.
     - ``ttl`` defaults to the client's access-token lifetime, then the deployment's.
+    - ``ctx.token_hook`` (``identra.actions``, the pre-issue access token action) sees the
+      claims before they are signed or stored and may change them within ``hooks.checked``;
+      the token's scope and lifetime are then the hook's.
     """
     lifetime = ttl or client.access_token_ttl or ctx.access_token_ttl
     claims_extra = dict(extra or {})
@@ -145,19 +149,36 @@ async def issue_access_token(
         claims_extra["cnf"] = {"jkt": ctx.dpop_jkt}
         token_type = "DPoP"
     now = ctx.now()
-    if client.access_token_format == "opaque":
-        if ctx.extras is None:
-            raise ServerError("opaque access tokens are not available here")
-        claims = access_token_claims(
+    opaque = client.access_token_format == "opaque"
+    if opaque and ctx.extras is None:
+        raise ServerError("opaque access tokens are not available here")
+    claims = access_token_claims(
+        tenant=ctx.tenant,
+        client=client,
+        subject=subject,
+        scope=scope,
+        now=now,
+        ttl=lifetime,
+        audience=audience,
+        extra=claims_extra,
+    )
+    if ctx.token_hook is not None:
+        # An extension may change claims, scopes, audiences and lifetime (hooks.checked keeps
+        # what identifies the token), or refuse the token with an OAuth2Error.
+        draft = TokenDraft(
             tenant=ctx.tenant,
             client=client,
+            grant_type=_grant_type(ctx),
             subject=subject,
-            scope=scope,
-            now=now,
+            scopes=tuple(scope),
+            claims=claims,
             ttl=lifetime,
-            audience=audience,
-            extra=claims_extra,
+            request=ctx.request,
         )
+        final = checked(draft, await ctx.token_hook.before_issue(draft))
+        claims, scope, lifetime = final.claims, list(final.scopes), final.ttl
+    if opaque:
+        assert ctx.extras is not None
         token = secrets.token_urlsafe(32)
         await ctx.extras.opaque_tokens.save(
             digest=ctx.extras.secrets.digest(token),
@@ -168,15 +189,12 @@ async def issue_access_token(
             expires_at=now + lifetime,
         )
         return IssuedToken(token, lifetime, scope, claims["jti"], token_type)
-    issued = mint_access_token(
-        signer=ctx.signer,
-        tenant=ctx.tenant,
-        client=client,
-        subject=subject,
-        scope=scope,
-        now=now,
-        ttl=lifetime,
-        extra=claims_extra,
-        audience=audience,
-    )
-    return replace(issued, token_type=token_type)
+    signed = ctx.signer.sign(claims, typ="at+jwt")
+    return IssuedToken(signed, lifetime, scope, claims["jti"], token_type)
+
+
+def _grant_type(ctx: TokenContext) -> str | None:
+    if ctx.request is None:
+        return None
+    values = ctx.request.form.get("grant_type")
+    return values[0] if values else None

@@ -81,7 +81,7 @@ async def issue_tokens(
         ctx, client=client, subject=user.id, scope=scopes, extra=extra, grant_id=grant.id
     )
     body: dict[str, Any] = access.response_fields()
-    body["scope"] = " ".join(scopes)
+    body["scope"] = " ".join(access.scope)  # as a pre-issue extension left them
     if refresh:
         token = secrets.token_urlsafe(32)
         lifetime = settings.refresh_token_ttl or ctx.refresh_token_ttl

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identra.storage.models.base import Base, IdMixin, OrgOwnedMixin, TimestampMixin, VersionMixin
@@ -27,6 +27,10 @@ class Action(IdMixin, OrgOwnedMixin, TimestampMixin, VersionMixin, Base):
     rule: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     signing_secret_encrypted: Mapped[str | None] = mapped_column(String(4000))
+    description: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # Type-specific settings (the attributes a pre-update-profile action receives, how a
+    # pre-update-password action receives the password, an authenticator's label...).
+    config: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
 class Connector(IdMixin, OrgOwnedMixin, TimestampMixin, VersionMixin, Base):
@@ -49,12 +53,18 @@ class Webhook(IdMixin, OrgOwnedMixin, TimestampMixin, VersionMixin, Base):
     events: Mapped[list[str]] = mapped_column(JsonType, default=list)
     secret_encrypted: Mapped[str] = mapped_column(String(4000))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # The audit log position up to which events were turned into outbox messages.
+    relayed_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), default=0, server_default="0"
+    )
 
 
 class OutboxMessage(Base):
     """Durable outbox: a webhook delivery survives restarts and is retried with backoff."""
 
     __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("webhook_id", "source_seq"),)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -69,3 +79,6 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    # The audit event the message was made from: one message per webhook and event.
+    source_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")

@@ -57,6 +57,8 @@ class TokenEndpoint:
             raise UnsupportedGrantType(f"unsupported grant_type {grant_type}")
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"this client may not use {grant_type}")
+        if ctx.token_hook is not None:
+            ctx = replace(ctx, request=request)
         if ctx.extras is not None:
             proof = dpop.proof_header(request)
             if proof is not None:
