@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identra.actions import users as actions
 from identra.crypto.passwords import verify_password
 from identra.observability import audit
 from identra.selfservice import mail
@@ -172,6 +173,9 @@ class Account:
         add(errors, "locale", check_locale(locale))
         if errors:
             return Refused(errors)
+        refusal = await self._check_profile(org_id, user_id, given, family, locale, ip)
+        if refusal is not None:
+            return Refused.form(refusal.message)
         async with self.deps.services.sessions.begin() as session:
             user = await self._user(session, org_id, user_id)
             if user is None:
@@ -203,6 +207,33 @@ class Account:
                 details={"fields": sorted(changes)},
             )
         return Done(values={"message": "Your profile was saved."})
+
+    async def _check_profile(
+        self, org_id: str, user_id: str, given: str, family: str, locale: str, ip: str | None
+    ) -> actions.Refusal | None:
+        """The organization's pre-update profile actions (identra.actions), run before the
+        change is written (no transaction is open while the service is called)."""
+        async with self.deps.services.sessions() as session:
+            user = await self._user(session, org_id, user_id)
+            if user is None or await self._managed(session, user):
+                return None
+            fields = ("given_name", "family_name", "locale")
+            current = {name: getattr(user, name) for name in fields}
+        proposed = {
+            name: value or None
+            for name, value in zip(fields, (given, family, locale), strict=True)
+            if (current[name] or "") != value
+        }
+        if not proposed:
+            return None
+        return await actions.check_profile(
+            self.deps.services,
+            org_id,
+            user_id,
+            current,
+            proposed,
+            actor=self._actor(user_id, ip),
+        )
 
     # ---- email ---------------------------------------------------------------------------
 
@@ -372,6 +403,17 @@ class Account:
             if not errors:
                 for violation in await violations(session, policy, user, password):
                     add(errors, "new_password", violation.message)
+        if not errors:  # the organization's pre-update password actions (identra.actions)
+            refusal = await actions.check_password(
+                services,
+                org_id,
+                user_id,
+                password,
+                flow="userInitiatedPasswordUpdate",
+                actor=self._actor(user_id, ip),
+            )
+            if refusal is not None:
+                add(errors, "new_password", refusal.message)
         if errors:
             return Refused(errors)
         hashed = await new_hash(password)

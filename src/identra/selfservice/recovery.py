@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from identra.actions import users as actions
 from identra.notify import OutgoingEmail
 from identra.observability import audit
 from identra.selfservice import mail
@@ -232,6 +233,18 @@ class Recovery:
             if not errors:
                 for violation in await violations(session, policy, user, password):
                     add(errors, "password", violation.message)
+        if not errors:  # the organization's pre-update password actions (identra.actions)
+            refusal = await actions.check_password(
+                services,
+                org_id,
+                user.id,
+                password,
+                flow="userInitiatedPasswordReset",
+                action="RESET",
+                actor=audit.Actor("user", user.id, ip),
+            )
+            if refusal is not None:
+                add(errors, "password", refusal.message)
         if errors:
             return Refused(errors)
         hashed = await new_hash(password)

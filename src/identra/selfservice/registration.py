@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from identra.actions import users as actions
 from identra.admin import users as users_admin
 from identra.errors import Conflict
 from identra.notify import OutgoingEmail
@@ -136,6 +137,22 @@ class Registration:
             )
         if taken is not None:
             return Refused({"username": [TAKEN]}, 409)
+        # The organization's pre-registration actions may refuse or enrich (identra.actions).
+        checked = await actions.check_registration(
+            services,
+            org_id,
+            {
+                "username": form.username,
+                "email": form.email,
+                "given_name": form.given_name,
+                "family_name": form.family_name,
+            },
+            store=PRIMARY,
+            ip=ip,
+        )
+        if isinstance(checked, actions.Refusal):
+            return Refused.form(checked.message, 503 if checked.unavailable else 400)
+        extra = dict(checked.fields)
         # Hash before looking at the email address: both answers then take as long.
         hashed = await new_hash(form.password)
         email = form.email.lower()
@@ -163,9 +180,12 @@ class Registration:
             new = users_admin.NewUser(
                 username=form.username,
                 status="unverified",
-                given_name=form.given_name or None,
-                family_name=form.family_name or None,
+                given_name=extra.pop("given_name", None) or form.given_name or None,
+                family_name=extra.pop("family_name", None) or form.family_name or None,
+                display_name=extra.pop("display_name", None),
+                locale=extra.pop("locale", None),
                 emails=[users_admin.ContactPoint(form.email, primary=True, verified=False)],
+                claims=extra,
             )
             actor = audit.Actor("user", None, ip)
             try:
