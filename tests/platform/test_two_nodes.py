@@ -289,3 +289,32 @@ def test_flow_changed_on_a_is_used_by_b(nodes: tuple[Node, Node]) -> None:
         return 'value="identify"' in page.text and 'name="password"' not in page.text
 
     assert _eventually(b_asks_for_the_identifier_first)
+
+
+def test_lockout_counts_failures_on_every_node(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    user = httpx.post(
+        f"{a.url}/api/v1/orgs/root/users",
+        json={"username": "lena", "password": "lena-passw0rd-long"},
+        headers=ADMIN,
+    )
+    assert user.status_code == 201, user.text
+    app = _web_app(a)
+    statuses = []
+    with _Browser() as browser:
+        page = browser.get(a, _authorize(app))
+        for attempt in range(5):  # the default policy locks after 5 consecutive failures
+            node = (a, b)[attempt % 2]
+            action, fields = _form(page)
+            page = browser.post(
+                node, action, {**fields, "username": "lena", "password": "wrong", "action": "login"}
+            )
+            statuses.append(page.status_code)
+        action, fields = _form(page)
+        right = browser.post(
+            a,
+            action,
+            {**fields, "username": "lena", "password": "lena-passw0rd-long", "action": "login"},
+        )
+    assert statuses == [401, 401, 401, 401, 429]
+    assert right.status_code == 429 and "Too many failed attempts" in right.text
