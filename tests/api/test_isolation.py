@@ -64,6 +64,14 @@ BODIES: dict[tuple[str, str], Any] = {
         "client_id": None,
         "alternative": 0,
     },
+    ("post", "/api/v1/orgs/{org}/actions"): {
+        "name": "intruder",
+        "type": "preIssueAccessToken",
+        "endpoint": "https://intruder.example.net/hook",
+    },
+    ("patch", "/api/v1/orgs/{org}/actions/{action_id}"): {"enabled": False},
+    ("post", "/api/v1/orgs/{org}/webhooks"): {"url": "https://intruder.example.net/hook"},
+    ("patch", "/api/v1/orgs/{org}/webhooks/{webhook_id}"): {"enabled": False},
 }
 
 
