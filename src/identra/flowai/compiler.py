@@ -17,6 +17,7 @@ from identra.flowai.explain import explain
 from identra.flowai.inventory import Inventory
 from identra.flowai.reader import Choices, Reader
 from identra.flowai.spec import Question
+from identra.flowai.tagger import Tagged, tag
 from identra.flows import text as flow_text
 from identra.flows.document import FlowDocument, FlowInvalid, dump, parse
 
@@ -80,9 +81,11 @@ def _assignments(sizes: list[int]) -> Iterator[tuple[int, ...]]:
     yield from vectors
 
 
-def _one(description: str, inv: Inventory, choices: Choices) -> tuple[Reader, Reading | None]:
+def _one(
+    description: str, inv: Inventory, choices: Choices, tagged: Tagged
+) -> tuple[Reader, Reading | None]:
     reader = Reader(inv, choices)
-    spec = reader.read(description)
+    spec = reader.read(description, tagged)
     if reader.questions:
         return reader, None
     raw = build(spec, inv)
@@ -108,7 +111,8 @@ def compile_description(
     """Every reading of ``description`` (best first), or the questions it raises."""
     description = check_description(description)
     result = Result(description)
-    first_reader, first = _one(description, inv, Choices())
+    tagged = tag(description, inv)  # once: every reading reads the same words
+    first_reader, first = _one(description, inv, Choices(), tagged)
     if first is None:
         result.questions = list(first_reader.questions)
         return result
@@ -116,7 +120,7 @@ def compile_description(
     for tries, vector in enumerate(_assignments(first_reader.choices.sizes)):
         if len(result.readings) >= max_readings or tries >= MAX_TRIES:
             break
-        _, reading = _one(description, inv, Choices(vector))
+        _, reading = _one(description, inv, Choices(vector), tagged)
         if reading is None:
             continue
         if any(equivalent(reading.document, r.document) for r in result.readings):

@@ -141,8 +141,8 @@ class Reader:
 
     # ---- entry ------------------------------------------------------------------------
 
-    def read(self, description: str) -> Spec:
-        tagged = tag(description, self.inv)
+    def read(self, description: str, tagged: Tagged | None = None) -> Spec:
+        tagged = tagged if tagged is not None else tag(description, self.inv)
         for wrong, right in tagged.corrections:
             self.assume(f"read {wrong!r} as {right!r}")
         for clause in self._clauses(tagged):

@@ -8,6 +8,7 @@ an ``unknown`` item, which the reader turns into a question.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -131,15 +132,12 @@ def tokens(text: str) -> list[_Token]:
     return out
 
 
-def _correct(
-    stem: str, vocabulary: frozenset[str], fixed: dict[str, str]
-) -> tuple[str | None, list[str]]:
+@lru_cache(maxsize=4096)
+def _correct(stem: str, vocabulary: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
     """The one known word within the typo tolerance of ``stem`` (or None) and the near ones."""
-    if stem in fixed:
-        return fixed[stem], []
     allowed = lexicon.tolerance(stem)
     if not allowed or stem.isdigit():
-        return None, []
+        return None, ()
     best: list[str] = []
     best_distance = allowed + 1
     for word in vocabulary:
@@ -153,29 +151,54 @@ def _correct(
         elif d == best_distance:
             best.append(word)
     if len(best) == 1:
-        return best[0], []
-    return None, sorted(best)
+        return best[0], ()
+    return None, tuple(sorted(best))
+
+
+_TABLES: dict[str, tuple[dict[tuple[str, ...], list[tuple[str, str]]], frozenset[str]]] = {}
+
+
+def _tables(inv: Inventory) -> tuple[dict[tuple[str, ...], list[tuple[str, str]]], frozenset[str]]:
+    """The organization's phrase table and the whole vocabulary, kept for the next compile."""
+    key = json.dumps(inv.to_json(), sort_keys=True)
+    found = _TABLES.get(key)
+    if found is None:
+        own = _inventory_table(inv)
+        vocabulary = _fixed_vocabulary() | {w for k in own for w in k}
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        found = _TABLES[key] = (own, frozenset(vocabulary))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _fixed_longest() -> int:
+    return max(len(k) for k in _fixed_table())
+
+
+@lru_cache(maxsize=1)
+def _fixed_vocabulary() -> frozenset[str]:
+    return lexicon.vocabulary(_fixed_table())
 
 
 def tag(text: str, inv: Inventory) -> Tagged:
     fixed = _fixed_table()
-    own = _inventory_table(inv)
-    vocabulary = lexicon.vocabulary(fixed) | {w for key in own for w in key}
+    own, vocabulary = _tables(inv)
     result = Tagged([])
     toks = tokens(text)
     # Typo correction, word by word, before phrases are matched.
     for tok in toks:
         if tok.kind != "word" or tok.stem in vocabulary or tok.stem.isdigit():
             continue
-        corrected, near = _correct(tok.stem, vocabulary, {})
+        corrected, near = _correct(tok.stem, vocabulary)
         if corrected is None and near:
-            corrected = _in_phrase(toks, toks.index(tok), near, (fixed, own))
+            corrected = _in_phrase(toks, toks.index(tok), list(near), (fixed, own))
         if corrected is not None:
             result.corrections.append((tok.text, corrected))
             tok.stem = corrected
         elif near:
-            result.near[tok.text] = near
-    longest = max(len(k) for k in (*fixed, *own))
+            result.near[tok.text] = list(near)
+    longest = max(_fixed_longest(), max((len(k) for k in own), default=1))
     i = 0
     while i < len(toks):
         tok = toks[i]
