@@ -598,6 +598,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "logged in somewhere else",
         "signed in on another device",
         "logged in on another device",
+        "signed in once",
+        "logged in once",
+        "signed in only once",
+        "logged in only once",
     ),
     "NO_OTHER": (
         "no other",
@@ -623,6 +627,16 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "no other active",
         "not already have",
         "not have any other active",
+        "signed in elsewhere",
+        "logged in elsewhere",
+        "signed in somewhere else",
+        "logged in somewhere else",
+        "signed in on another device",
+        "logged in on another device",
+        "signed in once",
+        "logged in once",
+        "signed in only once",
+        "logged in only once",
     ),
     "MAX": (
         "at most",
@@ -911,8 +925,9 @@ FILLERS = frozenset(
     okay ok
     be kind sort regular normal normally usual usually default standard
     everything secondary level strong stronger
-    once id im ive wed weve youre theyre theyll itll thats whats
-    as coming come comes yet passwordless experience
+    id im ive wed weve youre theyre theyll itll thats whats
+    as coming come comes yet passwordless experience get gets getting connecting connect
+    connects connected look looks seem seems appear appears
     """.split()
 )
 

@@ -178,12 +178,30 @@ class Reader:
             prev = clauses[-1] if clauses else None
             prev_auth = prev is not None and prev.options() and not prev.has(*VERBS[:-2])
             nxt = Clause(split[index + 1]) if index + 1 < len(split) else None
+            session_more = (
+                prev is not None
+                and prev.has("SESSION")
+                and c.has("SESSION")
+                and not c.has("NO_OTHER", "MAX")
+                and not any(i.kind == "num" for i in chunk)
+                and not opts
+                and not conds
+            )
             if prev is not None and lead.kw("OR") and not verbs:
                 prev.items.extend(chunk)
+            elif session_more:
+                assert prev is not None
+                prev.items.extend(chunk)  # "..., let them pick a session to end"
             elif prev_auth and opts and not verbs and lead.kw("THEN", "AND", "ALSO", "MUST"):
                 assert prev is not None
                 prev.items.extend(chunk)
-            elif prev_auth and opts and not verbs and not conds:
+            elif (
+                prev_auth
+                and opts
+                and not verbs
+                and not conds
+                and not any(i.kw("NOT", "FOR", "IF", "UNLESS", "HAS") for i in chunk)
+            ):
                 assert prev is not None
                 prev.items.append(Item("kw", "LIST", ",", frozenset({"LIST"})))
                 prev.items.extend(chunk)
@@ -250,6 +268,17 @@ class Reader:
             self._gate(c, "only")
         elif c.conditions():
             self._condition_only(c)
+        else:
+            meaningful = [i for i in c.items if i.kind != "kw" or i.kws - HARMLESS]
+            if meaningful:
+                words = " ".join(i.text for i in c.items)
+                self.ask(
+                    f"I could not tell what {words!r} should do in the flow. Could you say it "
+                    "another way?",
+                    words,
+                    kind="phrasing",
+                )
+            c.use(*c.items)
         self._leftovers(c)
 
     def _leftovers(self, c: Clause) -> None:
@@ -258,7 +287,7 @@ class Reader:
             for i in c.items
             if id(i) not in c.used
             and i.kind != "unknown"
-            and not (i.kind == "kw" and i.kws <= HARMLESS | {"LIST", "ONLY"})
+            and not (i.kind == "kw" and i.kws <= HARMLESS | {"LIST"})
         ]
         if left:
             words = " ".join(i.text for i in left)
@@ -364,7 +393,7 @@ class Reader:
                 name
                 for name, kind in self.inv.idps.items()
                 if kind == item.value or lexicon.words(name) == (item.value,)
-            ]
+            ] or [name for name in self.inv.idps if item.value in lexicon.words(name)]
             if len(found) == 1 and self.inv.federation:
                 if lexicon.words(found[0]) != lexicon.words(item.text):
                     self.assume(f"read {item.text!r} as the identity provider {found[0]!r}")
@@ -486,6 +515,7 @@ class Reader:
         return "sequence"
 
     def _auth(self, c: Clause) -> None:
+        c.use(*[i for i in c.items if i.kw("ONLY") and not c.conditions()])  # "password only"
         identify = [i for i in c.items if i.kw("IDENTIFY")]
         if identify:
             c.use(*identify)
@@ -495,8 +525,30 @@ class Reader:
                     identify[0].text,
                 )
             self.spec.identify = True
+        lead = next((i for i in c.items if not i.kw("IDENTIFY", "AND", "THEN")), None)
+        negated_option = any(
+            _denies(a)
+            and b.kind in STEP_KINDS
+            and not any(x.kw("FOR", "IF", "UNLESS", "HAS", "WITH", "EVERYONE") for x in c.items[:n])
+            for n, (a, b) in enumerate(zip(c.items, c.items[1:], strict=False))
+        )
+        if (lead is not None and _denies(lead)) or (negated_option and not c.conditions()):
+            c.use(*c.items)
+            self.ask(
+                f"{c.text!r} says what should not happen; say what should: which steps, for "
+                "whom (e.g. 'SMS for everyone except managers').",
+                c.text,
+                kind="phrasing",
+            )
+            return
         step_items, cond_items, else_items = _split_auth(c)
         steps = self._steps(c, step_items)
+        if cond_items and not steps:
+            c.use(*c.items)
+            self.ask(
+                f"{c.text!r}: which steps should these users go through?", c.text, kind="phrasing"
+            )
+            return
         otherwise = self._steps(c, else_items) if else_items else []
         cond = self._condition(c, cond_items) if cond_items else None
         if cond_items and cond is None:
@@ -597,24 +649,54 @@ class Reader:
 
     def _condition_only(self, c: Clause) -> None:
         """A clause naming users without saying what happens to them: who may sign in (a
-        gate), or more of the condition of the steps before it."""
+        gate), or for whom the steps just named are ("..., then SMS, except for partners")."""
         cond = self._condition(c, c.items)
         if cond is None:
             return
-        stage = self._last_stage
+        stages = self.spec.stages
+        last = stages[-1] if len(stages) > 1 else None
         lead = c.items[0]
-        if stage is None or stage.cond is None:
+        attach_first = lead.kw("FOR", "IF", "UNLESS")
+        if last is not None and last.cond is None and self._last_auth is not None:
+            # Later steps for everyone, then "for/except ...": whom they are for.
+            pick = self.choices.pick(2)
+            if (pick == 0) == attach_first:
+                self.assume(f"read {c.text!r} as whom {_steps_text(last)} is for")
+                last.cond = cond
+                last.who = c.text
+                self._last_stage = last
+                return
+            if "not" in cond:
+                self._ask_negated_gate(c)
+                return
+            self.assume(f"read {c.text!r} as who may sign in at all")
             self._add_gate("only", cond, c)
             return
-        attach_first = lead.kw("FOR", "IF", "UNLESS")
+        stage = self._last_stage
+        if stage is None or stage.cond is None:
+            if "not" in cond:
+                self._ask_negated_gate(c)
+                return
+            self._add_gate("only", cond, c)
+            return
         pick = self.choices.pick(2)
         as_gate = (pick == 1) if attach_first else (pick == 0)
+        if as_gate and "not" in cond:
+            self._ask_negated_gate(c)
+            return
         if as_gate:
             self.assume(f"read {c.text!r} as who may sign in at all")
             self._add_gate("only", cond, c)
         else:
             self.assume(f"read {c.text!r} as part of the condition for {_steps_text(stage)}")
             stage.cond = _and(stage.cond, cond)
+
+    def _ask_negated_gate(self, c: Clause) -> None:
+        self.ask(
+            f"{c.text!r}: should these users be refused, or should they skip some steps? Say "
+            "e.g. 'block ...' or 'SMS for everyone except ...'.",
+            c.text,
+        )
 
     def _condition(self, c: Clause, items: list[Item]) -> dict[str, Any] | None:
         """The expression the condition items make, or None after asking."""
@@ -833,8 +915,33 @@ class Reader:
     # ---- gates, enrollment, sessions --------------------------------------------------
 
     def _gate(self, c: Clause, action: str) -> None:
+        if action == "only":
+            at = next(n for n, i in enumerate(c.items) if i.kw("ONLY"))
+            subject = [i for i in c.items[:at] if i.kind in ("ent", "quoted", "cidr")]
+            later = [i for i in c.items[at:] if i.kw("IF", "UNLESS")]
+            if subject and later:
+                who = " ".join(i.text for i in subject)
+                self.ask(
+                    f"{c.text!r}: should the rule hold for {who} only (others sign in as "
+                    "usual), or should nobody else sign in at all? Say e.g. 'block "
+                    f"{who} who do not ...' or 'only ... may sign in'.",
+                    c.text,
+                )
+                c.use(*c.items)
+                return
         verbs = [i for i in c.items if i.kw("BLOCK", "LOCK", "ONLY")]
         c.use(*verbs)
+        if action != "only" and any(
+            a.kw("NOT") and b.kw("BLOCK", "LOCK")
+            for a, b in zip(c.items, c.items[1:], strict=False)
+        ):
+            c.use(*c.items)
+            self.ask(
+                f"{c.text!r}: a flow lets everyone in unless told otherwise; what should "
+                "happen to these users instead?",
+                c.text,
+            )
+            return
         if c.options():
             self.ask(
                 f"{c.text!r}: a flow cannot refuse one way of signing in; leave it out of the "
@@ -860,6 +967,8 @@ class Reader:
     ) -> None:
         if action == "deny" and "not" in cond:
             action, cond = "only", cond["not"]
+        elif action == "only" and "not" in cond:
+            action, cond = "deny", cond["not"]
         self.spec.gates.append(Gate(action, cond, duration))
         self.spec.mentions.append(self.spec.gates[-1])
         if action == "lock" and duration is None:
@@ -901,10 +1010,17 @@ class Reader:
         cond_items = [i for i in before if id(i) not in c.used] + [
             i for i in c.items[verb_at + 1 :] if i.kind not in STEP_KINDS and id(i) not in c.used
         ]
+        c.use(*[i for i in c.items[verb_at:] if i.kind == "num" and i.value == 1])  # "create one"
+        c.use(*[i for i in c.items if i.kw("WITHOUT_IT")])  # implied: the enroll step's own rule
         skip = [i for i in c.items if i.kw("SKIP")]
         must = [i for i in c.items if i.kw("MUST")]
         c.use(*skip, *must)
-        cond_items = [i for i in cond_items if not i.kw("SKIP", "MUST", "OR", "AND", "LIST")]
+        cond_items = [
+            i
+            for i in cond_items
+            if not i.kw("SKIP", "MUST", "OR", "AND", "LIST", "WITHOUT_IT")
+            and not (i.kind == "num" and id(i) in c.used)
+        ]
         unless: dict[str, Any] | None = None
         if any(
             i.kind in STEP_KINDS or i.kind in ("ent", "cidr") or i.kw("RISK") for i in cond_items
@@ -978,6 +1094,13 @@ class Reader:
                 c.text,
             )
             return
+        if any(i.kw("NOT") and not i.kw("NO_OTHER") for i in c.items):
+            self.ask(
+                f"{c.text!r}: how many active sessions may a user have at most, counting the "
+                "new one? (e.g. 'at most one session')",
+                c.text,
+            )
+            return
         values = {n.value for n in numbers}
         if no_other:
             values.add(1)
@@ -1038,6 +1161,15 @@ class Reader:
 
 
 # ---- clause helpers ---------------------------------------------------------------------
+
+
+# "no SMS", "do not ask": an instruction in the negative (unlike "without", "non-").
+DENYING = frozenset({"not", "no", "never", "dont", "do not", "doesnt", "does not"})
+
+
+def _denies(item: Item) -> bool:
+    words = " ".join(lexicon.words(item.text.replace("'", "").replace("\u2019", "")))
+    return item.kw("NOT") and not item.kw("NO_OTHER") and words in DENYING
 
 
 def _split_at_verbs(chunk: list[Item]) -> list[list[Item]]:
@@ -1102,6 +1234,10 @@ def _absorb(items: list[Item]) -> list[Item]:
                 break
             b = out[j]
             for general, specific, at in ((a, b, index), (b, a, j)):
+                if general.kind == "anyidp" and specific.kind in ("idp", "idpkind"):
+                    del out[out.index(general)]
+                    changed = True
+                    break
                 if specific.kind != "opt":
                     continue
                 if (general.kind == "opts" and specific.value in general.value) or (

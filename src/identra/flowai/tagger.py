@@ -252,7 +252,7 @@ def tag(text: str, inv: Inventory) -> Tagged:
             i += 1
             continue
         text_of = " ".join(t.text for t in toks[i : i + length])
-        result.items.append(_choose(found, text_of, toks, i, length, tok.position))
+        result.items.append(_choose(found, text_of, toks, i, length, tok.position, own))
         i += length
     return result
 
@@ -302,18 +302,40 @@ NAME_CUES = frozenset(
     }
 )
 
+# Words after a name that show it names people ("support staff").
+PEOPLE_WORDS = frozenset(
+    {"staff", "user", "people", "member", "employee", "agent", "folk", "personnel", "team"}
+)
+
 _PREFERENCE = ("opt", "opts", "idp", "idpkind", "mfa", "anyidp", "kw", "num", "ent")
 
 
 def _choose(
-    meanings: list[tuple[str, str]], text: str, toks: list[_Token], i: int, length: int, pos: int
+    meanings: list[tuple[str, str]],
+    text: str,
+    toks: list[_Token],
+    i: int,
+    length: int,
+    pos: int,
+    own: dict[tuple[str, ...], list[tuple[str, str]]],
 ) -> Item:
     kinds = {k for k, _ in meanings}
     ents = [v for k, v in meanings if k == "ent"]
     if ents and len(kinds) > 1:
         # A name that is also a keyword counts as the name next to "role", "group", "store".
         near = {t.stem for t in toks[max(0, i - 2) : i] + toks[i + length : i + length + 2]}
-        context = bool(near & CONTEXT_WORDS) or (i > 0 and toks[i - 1].stem in NAME_CUES)
+        after = toks[i + length].stem if i + length < len(toks) else ""
+        listed = (
+            i >= 2
+            and toks[i - 1].stem in ("or", "and")
+            and any(toks[i - 2].stem in key for key, m in own.items() if m[0][0] == "ent")
+        )
+        context = (
+            bool(near & CONTEXT_WORDS)
+            or (i > 0 and toks[i - 1].stem in NAME_CUES)
+            or after in PEOPLE_WORDS
+            or listed
+        )
         if context:
             return Item("ent", ents, text, position=pos)
     for kind in _PREFERENCE:
