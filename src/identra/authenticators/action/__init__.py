@@ -1,0 +1,1 @@
+"""Authentication actions as login options (``action:<name>``)."""
