@@ -52,6 +52,7 @@ from identra.flows.ports import (
     UserFacts,
 )
 from identra.flows.state import FlowState
+from identra.i18n.message import N_
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +65,25 @@ ACR_MFA = "urn:identra:acr:mfa"
 MAX_TRANSITIONS = 256  # a flow is acyclic; this bounds a corrupted context
 
 MESSAGES = {
-    "expired": "This sign-in page has expired. Go back to the application and start again.",
+    "expired": N_("This sign-in page has expired. Go back to the application and start again."),
     "other_browser": (
-        "This sign-in page belongs to another browser. Go back to the application and start again."
+        N_(
+            "This sign-in page belongs to another browser. "
+            "Go back to the application and start again."
+        )
     ),
-    "csrf": "This form has expired. Please try again.",
-    "busy": "This sign-in is already being processed. Wait a moment and try again.",
-    "timeout": "This step took too long. Go back to the application and start again.",
-    "missing_username": "Enter your username.",
-    "unknown_option": "Choose one of the ways to sign in shown on this page.",
+    "csrf": N_("This form has expired. Please try again."),
+    "busy": N_("This sign-in is already being processed. Wait a moment and try again."),
+    "timeout": N_("This step took too long. Go back to the application and start again."),
+    "missing_username": N_("Enter your username."),
+    "unknown_option": N_("Choose one of the ways to sign in shown on this page."),
     "none_available": (
-        "There is no way to finish signing in with this account. Contact your administrator."
+        N_("There is no way to finish signing in with this account. Contact your administrator.")
     ),
-    "other_user": "Sign in as the same user as in the earlier step.",
-    "expected_user": "Sign in as the user the application asked for.",
-    "not_identified": "This sign-in flow is misconfigured. Contact your administrator.",
-    "session_gone": "That session has already ended.",
+    "other_user": N_("Sign in as the same user as in the earlier step."),
+    "expected_user": N_("Sign in as the user the application asked for."),
+    "not_identified": N_("This sign-in flow is misconfigured. Contact your administrator."),
+    "session_gone": N_("That session has already ended."),
 }
 
 
@@ -357,6 +361,7 @@ class FlowRunner:
             error=text,
             status=403,
             title="Access denied",
+            locales=state.request.ui_locales,
         )
 
     async def _problem(self, turn: Turn, message: str) -> FlowProblem:
@@ -594,6 +599,7 @@ class FlowRunner:
             flow_id=state.id,
             csrf=state.csrf,
             client_name=state.request.client_name,
+            locales=state.request.ui_locales,
             **kw,
         )
 

@@ -132,6 +132,8 @@ class Challenge:
     status: int = 200
     title: str = "Sign in"
     options: tuple[OptionView, ...] = ()
+    # The OIDC ``ui_locales`` of the login request: the page's language (docs/i18n.md).
+    locales: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

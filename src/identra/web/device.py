@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from identra.errors import NotFound
 from identra.flows.interface import LoginAborted, LoginRequest, LoginResult
+from identra.i18n.message import N_
 from identra.protocols.oauth2.device import (
     DeviceAuthorization,
     DeviceCodes,
@@ -46,12 +47,12 @@ PENDING_TTL = 900
 _PENDING = "device-page:"
 
 MESSAGES = {
-    "missing": "Enter the code shown on your device.",
-    "unknown": "That code is not valid, has expired, or was already used. Check your device.",
-    "too_many": "Too many incorrect codes. Wait a few minutes and try again.",
-    "csrf": "This form has expired. Please enter the code again.",
-    "cancelled": "Sign-in was cancelled. The device was not connected.",
-    "gone": "This page has expired. Enter the code again.",
+    "missing": N_("Enter the code shown on your device."),
+    "unknown": N_("That code is not valid, has expired, or was already used. Check your device."),
+    "too_many": N_("Too many incorrect codes. Wait a few minutes and try again."),
+    "csrf": N_("This form has expired. Please enter the code again."),
+    "cancelled": N_("Sign-in was cancelled. The device was not connected."),
+    "gone": N_("This page has expired. Enter the code again."),
 }
 
 

@@ -28,18 +28,19 @@ from identra.authenticators.interface import (
 from identra.authenticators.totp.limiter import FailureLimiter, minutes
 from identra.cache.base import Cache
 from identra.crypto.secretbox import SecretBox
+from identra.i18n.message import N_
 
 AMR = ("otp",)  # RFC 8176 §2: a one-time password
 USED_TTL = 7 * 24 * 3600
 
 MESSAGES = {
-    "missing": "Enter one of your backup codes.",
-    "malformed": "A backup code has 8 letters and digits, like 4f7k-x2mq.",
-    "invalid": "That backup code is not correct, or it has already been used.",
-    "locked": "Too many incorrect codes. Try again in {minutes} minute(s).",
-    "not_enrolled": "Sign in another way: this account has no unused backup codes.",
-    "no_user": "Sign in first, then enter one of your backup codes.",
-    "link": "This link cannot be used here.",
+    "missing": N_("Enter one of your backup codes."),
+    "malformed": N_("A backup code has 8 letters and digits, like 4f7k-x2mq."),
+    "invalid": N_("That backup code is not correct, or it has already been used."),
+    "locked": N_("Too many incorrect codes. Try again in {minutes} minute(s)."),
+    "not_enrolled": N_("Sign in another way: this account has no unused backup codes."),
+    "no_user": N_("Sign in first, then enter one of your backup codes."),
+    "link": N_("This link cannot be used here."),
 }
 
 

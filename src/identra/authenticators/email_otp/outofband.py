@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from identra.authenticators.interface import AuthContext, Outcome, Passed, Prompt
+from identra.i18n.message import N_
 from identra.notify.codes import (
     CODE_TTL,
     OneTimeSecrets,
@@ -38,25 +39,25 @@ from identra.notify.errors import InvalidRecipient, SendError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    "missing_identifier": "Enter your email address or username.",
-    "no_user": "Sign in first, then ask for a code.",
-    "wait": "Wait {seconds} seconds before asking for another {thing}.",
-    "too_many_sent": "Too many {things} were sent to you. Try again later or try another way.",
-    "send_failed": "We could not send the {thing} right now. Try again in a few minutes, "
-    "or try another way.",
-    "bad_recipient": "We could not send the {thing} to {destination}. Try another way, or ask "
-    "your administrator to update your contact details.",
-    "no_destination": "This account has no {destination_kind} to send a {thing} to. "
-    "Try another way.",
-    "ask_first": "Ask for a {thing} first.",
-    "missing_code": "Enter the code we sent you.",
-    "malformed": "The code is the {digits} digits in the message we sent you.",
-    "wrong": "That code is not correct. {tries} more {attempts} before it stops working.",
-    "expired": "This code has expired. Send a new code.",
-    "used": "This code has already been used. Send a new code.",
-    "void": "Too many incorrect codes: this code no longer works. Send a new code.",
-    "link": "This link cannot be used here.",
-    "unknown_action": "Choose one of the buttons on this page.",
+    "missing_identifier": N_("Enter your email address or username."),
+    "no_user": N_("Sign in first, then ask for a code."),
+    "wait": N_("Wait {seconds} seconds before asking for another {thing}."),
+    "too_many_sent": N_("Too many {things} were sent to you. Try again later or try another way."),
+    "send_failed": N_("We could not send the {thing} right now. Try again in a few minutes, "
+    "or try another way."),
+    "bad_recipient": N_("We could not send the {thing} to {destination}. Try another way, or ask "
+    "your administrator to update your contact details."),
+    "no_destination": N_("This account has no {destination_kind} to send a {thing} to. "
+    "Try another way."),
+    "ask_first": N_("Ask for a {thing} first."),
+    "missing_code": N_("Enter the code we sent you."),
+    "malformed": N_("The code is the {digits} digits in the message we sent you."),
+    "wrong": N_("That code is not correct. {tries} more {attempts} before it stops working."),
+    "expired": N_("This code has expired. Send a new code."),
+    "used": N_("This code has already been used. Send a new code."),
+    "void": N_("Too many incorrect codes: this code no longer works. Send a new code."),
+    "link": N_("This link cannot be used here."),
+    "unknown_action": N_("Choose one of the buttons on this page."),
 }
 
 

@@ -33,6 +33,7 @@ from identra.authenticators.federated.upstream import Upstream, UpstreamError
 from identra.authenticators.interface import AuthContext, Outcome, Passed, Prompt, Redirect
 from identra.cache.base import Cache
 from identra.crypto.secretbox import SecretBox
+from identra.i18n.message import N_
 
 PREFIX = "idp:"
 TEMPLATE = "federated"
@@ -47,45 +48,54 @@ RFC8176 = frozenset(
 )  # fmt: skip
 AGAIN = "Try again, or use another way to sign in."
 MESSAGES = {
-    "not_available": ("Signing in with {idp} is not available.", 400),
-    "upstream": ("Signing in with {idp} failed: {detail}. " + AGAIN, 502),
-    "not_started": ("No sign-in with {idp} is in progress here. Start again.", 400),
-    "state_mismatch": ("The answer from {idp} does not belong to this sign-in. Start again.", 400),
-    "replayed": ("This answer from {idp} was already used or has expired. Start again.", 400),
-    "expired": ("Signing in with {idp} took too long. Start again.", 400),
-    "access_denied": ("Signing in with {idp} was cancelled or refused. " + AGAIN, 401),
-    "upstream_error": ("{idp} could not sign you in ({error}). " + AGAIN, 401),
-    "no_code": ("The answer from {idp} has no authorization code. Start again.", 400),
-    "mix_up": ("The answer did not come from {idp}. Start again.", 400),
+    "not_available": (N_("Signing in with {idp} is not available."), 400),
+    "upstream": (N_("Signing in with {idp} failed: {detail}. " + AGAIN), 502),
+    "not_started": (N_("No sign-in with {idp} is in progress here. Start again."), 400),
+    "state_mismatch": (
+        N_("The answer from {idp} does not belong to this sign-in. Start again."),
+        400,
+    ),
+    "replayed": (N_("This answer from {idp} was already used or has expired. Start again."), 400),
+    "expired": (N_("Signing in with {idp} took too long. Start again."), 400),
+    "access_denied": (N_("Signing in with {idp} was cancelled or refused. " + AGAIN), 401),
+    "upstream_error": (N_("{idp} could not sign you in ({error}). " + AGAIN), 401),
+    "no_code": (N_("The answer from {idp} has no authorization code. Start again."), 400),
+    "mix_up": (N_("The answer did not come from {idp}. Start again."), 400),
     "no_account": (
-        "There is no account here for your {idp} account. Ask your administrator for access.",
+        N_("There is no account here for your {idp} account. Ask your administrator for access."),
         403,
     ),
-    "inactive": ("Your account cannot sign in. Contact your administrator.", 403),
+    "inactive": (N_("Your account cannot sign in. Contact your administrator."), 403),
     "ambiguous": (
-        "Several accounts here have the email of your {idp} account; an administrator must "
-        "link the right one.",
+        N_(
+            "Several accounts here have the email of your {idp} account; an administrator must "
+            "link the right one."
+        ),
         403,
     ),
     "linked_elsewhere": (
-        "The account with your email is already linked to another {idp} account. "
-        "Contact your administrator.",
+        N_(
+            "The account with your email is already linked to another {idp} account. "
+            "Contact your administrator."
+        ),
         403,
     ),
     "username_taken": (
-        "An account with your username already exists here. Sign in to it another way, or ask "
-        "your administrator to link it to your {idp} account.",
+        N_(
+            "An account with your username already exists here. Sign in to it another way, or ask "
+            "your administrator to link it to your {idp} account."
+        ),
         403,
     ),
     "no_username": (
-        "Your {idp} account has no verified email or username to create an account with.",
+        N_("Your {idp} account has no verified email or username to create an account with."),
         403,
     ),
     "store_closed": (
-        "New accounts cannot be created here. Ask your administrator for access.",
+        N_("New accounts cannot be created here. Ask your administrator for access."),
         403,
     ),
-    "conflict": ("Signing in with {idp} collided with another sign-in. Try again.", 409),
+    "conflict": (N_("Signing in with {idp} collided with another sign-in. Try again."), 409),
 }
 
 

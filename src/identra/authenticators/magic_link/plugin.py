@@ -26,17 +26,18 @@ from identra.authenticators.interface import (
     Outcome,
     Prompt,
 )
+from identra.i18n.message import N_
 from identra.notify.codes import LINK_TTL, OneTimeSecrets, SendThrottle, new_link_token
 from identra.notify.contacts import Contacts
 
 LINK_MESSAGES = {
-    "invalid": "This sign-in link is not valid here. Open the newest link we sent you, in "
-    "this browser, or send a new one.",
-    "wrong": "This sign-in link is not valid here. Open the newest link we sent you, in "
-    "this browser, or send a new one.",
-    "expired": "This sign-in link has expired. Send a new link.",
-    "used": "This sign-in link has already been used. Send a new link.",
-    "void": "Too many invalid links were opened: send a new link.",
+    "invalid": N_("This sign-in link is not valid here. Open the newest link we sent you, in "
+    "this browser, or send a new one."),
+    "wrong": N_("This sign-in link is not valid here. Open the newest link we sent you, in "
+    "this browser, or send a new one."),
+    "expired": N_("This sign-in link has expired. Send a new link."),
+    "used": N_("This sign-in link has already been used. Send a new link."),
+    "void": N_("Too many invalid links were opened: send a new link."),
 }
 
 

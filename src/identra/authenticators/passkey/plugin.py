@@ -38,6 +38,7 @@ from identra.authenticators.interface import (
 from identra.authenticators.passkey import ceremony
 from identra.authenticators.passkey.store import DuplicateCredential, PasskeyStore
 from identra.cache.base import Cache
+from identra.i18n.message import N_
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +48,19 @@ MAX_CREDENTIAL_JSON = 16_384
 
 MESSAGES = {
     "missing": (
-        "Your browser did not send a passkey. Passkeys need JavaScript and a browser or "
-        "device that supports them; sign in another way if this keeps happening."
+        N_("Your browser did not send a passkey. Passkeys need JavaScript and a browser or "
+        "device that supports them; sign in another way if this keeps happening.")
     ),
-    "expired": "The passkey request has expired. Try again.",
-    "malformed": "Your browser sent a passkey response that could not be read. Try again.",
-    "unknown": "This passkey is not registered for an account here. Sign in another way.",
-    "other_user": "This passkey belongs to another account.",
-    "inactive": "This account cannot sign in. Contact your administrator.",
-    "invalid": "The passkey could not be verified. Try again or sign in another way.",
-    "cloned": "This passkey could not be trusted. Sign in another way and contact support.",
-    "no_user": "Sign in first, then create a passkey.",
-    "duplicate": "This passkey is already registered.",
-    "link": "This link cannot be used here.",
+    "expired": N_("The passkey request has expired. Try again."),
+    "malformed": N_("Your browser sent a passkey response that could not be read. Try again."),
+    "unknown": N_("This passkey is not registered for an account here. Sign in another way."),
+    "other_user": N_("This passkey belongs to another account."),
+    "inactive": N_("This account cannot sign in. Contact your administrator."),
+    "invalid": N_("The passkey could not be verified. Try again or sign in another way."),
+    "cloned": N_("This passkey could not be trusted. Sign in another way and contact support."),
+    "no_user": N_("Sign in first, then create a passkey."),
+    "duplicate": N_("This passkey is already registered."),
+    "link": N_("This link cannot be used here."),
 }
 
 

@@ -13,15 +13,16 @@ from identra.authenticators.interface import (
     Prompt,
 )
 from identra.authenticators.password.authenticator import PasswordAuthenticator, Refused
+from identra.i18n.message import N_
 
 MESSAGES = {
-    "invalid": "The username or password is not correct.",
-    "locked": "Too many failed attempts. Try again in {minutes} minute(s).",
-    "rate_limited": "Too many attempts from your network. Try again later.",
-    "unavailable": "Sign-in is temporarily unavailable. Try again in a few minutes.",
-    "missing": "Enter your username and password.",
-    "missing_password": "Enter your password.",
-    "other_user": "Sign in as the user the application asked for.",
+    "invalid": N_("The username or password is not correct."),
+    "locked": N_("Too many failed attempts. Try again in {minutes} minute(s)."),
+    "rate_limited": N_("Too many attempts from your network. Try again later."),
+    "unavailable": N_("Sign-in is temporarily unavailable. Try again in a few minutes."),
+    "missing": N_("Enter your username and password."),
+    "missing_password": N_("Enter your password."),
+    "other_user": N_("Sign in as the user the application asked for."),
 }
 STATUS = {"locked": 429, "rate_limited": 429, "unavailable": 503}
 

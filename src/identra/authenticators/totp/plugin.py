@@ -32,22 +32,23 @@ from identra.authenticators.totp.limiter import FailureLimiter, minutes
 from identra.authenticators.totp.store import TotpStore, secret_context
 from identra.cache.base import Cache
 from identra.crypto.secretbox import MasterKeyError, SecretBox
+from identra.i18n.message import N_
 
 AMR = ("otp",)  # RFC 8176 §2
 ENROLL_TTL = 900  # an unconfirmed secret is replaced after 15 minutes
 USED_TTL = (2 * otp.WINDOW + 1) * otp.PERIOD + 30
 
 MESSAGES = {
-    "missing": "Enter the 6-digit code from your authenticator app.",
-    "malformed": "The code is the 6 digits shown in your authenticator app.",
-    "invalid": "That code is not correct. Check your authenticator app and try again.",
-    "replayed": "That code has already been used. Wait for the next code and enter it.",
-    "locked": "Too many incorrect codes. Try again in {minutes} minute(s).",
-    "not_enrolled": "Sign in another way: no authenticator app is set up for this account.",
-    "no_user": "Sign in first, then enter the code from your authenticator app.",
-    "unavailable": "Codes cannot be checked right now. Try again later or sign in another way.",
-    "link": "This link cannot be used here.",
-    "expired": "The setup took too long. Scan the new QR code and enter a code.",
+    "missing": N_("Enter the 6-digit code from your authenticator app."),
+    "malformed": N_("The code is the 6 digits shown in your authenticator app."),
+    "invalid": N_("That code is not correct. Check your authenticator app and try again."),
+    "replayed": N_("That code has already been used. Wait for the next code and enter it."),
+    "locked": N_("Too many incorrect codes. Try again in {minutes} minute(s)."),
+    "not_enrolled": N_("Sign in another way: no authenticator app is set up for this account."),
+    "no_user": N_("Sign in first, then enter the code from your authenticator app."),
+    "unavailable": N_("Codes cannot be checked right now. Try again later or sign in another way."),
+    "link": N_("This link cannot be used here."),
+    "expired": N_("The setup took too long. Scan the new QR code and enter a code."),
 }
 
 

@@ -1,5 +1,11 @@
 """Rendering hosted pages: Jinja2 with autoescaping on, a strict Content-Security-Policy with a
-per-response nonce for the one inline style block (and the form_post script), no caching."""
+per-response nonce for the one inline style block (and the form_post script), no caching.
+
+Every page is rendered in the locale of the user (docs/i18n.md): the OIDC ``ui_locales`` of the
+login request when the page belongs to a login flow (``challenge.locales``), else the browser's
+``Accept-Language``, else English. The header is read from the request the response answers,
+when it is sent (:class:`HostedPage`), so no route has to pass languages around.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,11 @@ import secrets
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
+
+from identra.i18n import catalog, html, negotiate
 
 _env = Environment(
     loader=PackageLoader("identra", "templates"),
@@ -16,13 +26,58 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+html.install(_env)
+
+
+def page_html(template: str, locale: str, **context: Any) -> str:
+    """The HTML of ``template`` in ``locale`` (``lang`` of the page and every ``_()``)."""
+    with html.rendering(locale):
+        return _env.get_template(template).render(lang=locale, **context)
+
+
+def _preferred(context: dict[str, Any]) -> tuple[str, ...]:
+    """The ``ui_locales`` of the login request a flow page belongs to."""
+    challenge = context.get("challenge")
+    return tuple(getattr(challenge, "locales", ()) or ())
+
+
+class HostedPage(HTMLResponse):
+    """A hosted page. It is rendered at once for the locale known so far (``ui_locales``, or
+    English), and again when it is sent if the request's ``Accept-Language`` asks for another
+    shipped locale."""
+
+    def __init__(
+        self,
+        template: str,
+        status: int,
+        headers: dict[str, str],
+        context: dict[str, Any],
+        preferred: tuple[str, ...],
+    ) -> None:
+        self.template = template
+        self.context = context
+        self.preferred = preferred
+        self.locale = negotiate.choose(preferred, None, catalog.shipped())
+        super().__init__(page_html(template, self.locale, **context), status, headers)
+
+    def localize(self, accept_language: str | None) -> None:
+        """Render for the request's ``Accept-Language`` if it selects another locale."""
+        locale = negotiate.choose(self.preferred, accept_language, catalog.shipped())
+        if locale != self.locale:
+            self.locale = locale
+            self.body = self.render(page_html(self.template, locale, **self.context))
+            self.headers["content-length"] = str(len(self.body))
+        self.headers["content-language"] = self.locale
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.localize(Headers(scope=scope).get("accept-language"))
+        await super().__call__(scope, receive, send)
 
 
 def render(
     template: str, status: int = 200, *, script: bool = False, **context: Any
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    html = _env.get_template(template).render(csp_nonce=nonce, **context)
     policy = [
         "default-src 'none'",
         f"style-src 'nonce-{nonce}'",
@@ -36,8 +91,10 @@ def render(
         "content-security-policy": "; ".join(policy),
         "cache-control": "no-store",
         "pragma": "no-cache",
+        "vary": "Accept-Language",
     }
-    return HTMLResponse(html, status_code=status, headers=headers)
+    context["csp_nonce"] = nonce
+    return HostedPage(template, status, headers, context, _preferred(context))
 
 
 def error_page(error: str, description: str, status: int = 400) -> HTMLResponse:
