@@ -168,3 +168,28 @@ async def test_another_organizations_names_are_not_used(h: Harness) -> None:
     )
     # "manager" is a role of root, not of globex.
     assert body["status"] == "question"
+
+
+async def test_random_bodies_never_cause_a_server_error(h: Harness) -> None:
+    import random
+
+    rng = random.Random(8)
+    alphabet = "abcdefghijklmnopqrstuvwxyz ,;.:-/()'\"0123456789\u00e9\u2019\u202e\u0000\U0001f600"
+    words = ["password", "SMS", "managers", "block", "PARTNERS", "no", "other", "session", "then"]
+    before = await db_snapshot(h)
+    for _ in range(60):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+        if rng.random() < 0.6:
+            text = " ".join(rng.choice([*words, text]) for _ in range(rng.randint(1, 12)))
+        body: dict[str, object] = {"description": text}
+        if rng.random() < 0.3:
+            body["client_id"] = rng.choice(["", "x" * 300, text[:20] or "a", None])
+        if rng.random() < 0.3:
+            body["alternative"] = rng.choice([0, 1, 3, 20, 21, -5, 2**40, 1.5, "0", None])
+        if rng.random() < 0.2:
+            body["engine"] = rng.choice(["auto", "rules", "llm", "", 3])
+        resp = await h.client.post(URL, json=body, headers=ADMIN)
+        assert resp.status_code in (200, 404, 422), (body, resp.status_code, resp.text)
+        if resp.status_code == 200:
+            assert resp.json()["status"] in ("flow", "question")
+    assert await db_snapshot(h) == before

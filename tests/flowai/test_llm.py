@@ -315,3 +315,47 @@ async def test_an_unreachable_endpoint_leaves_the_rules_questions(inv: Inventory
     result = await service.run(DUTCH, inv, dead, "auto")
     assert not result.ok and result.engine == "rules"
     assert any("LLM back end was asked too" in n for n in result.notes)
+
+
+def test_the_settings_section() -> None:
+    from pydantic import ValidationError
+
+    from identra.settings import Settings
+
+    base = {"_env_file": None}
+    settings = Settings(**base, flow_ai={"base_url": "http://127.0.0.1:9/v1/", "model": "m"})  # type: ignore[arg-type]
+    made = LlmBackend.from_settings(settings)
+    assert made == LlmBackend("http://127.0.0.1:9/v1", "m", None, 30.0)
+    assert LlmBackend.from_settings(Settings(**base)) is None  # type: ignore[arg-type]
+    for bad in (
+        {"base_url": "ftp://x", "model": "m"},
+        {"base_url": "http://x"},
+        {"base_url": "http://x", "model": "m", "timeout": 0},
+        {"base_url": "http://x", "model": "m", "colour": "red"},
+    ):
+        with pytest.raises(ValidationError):
+            Settings(**base, flow_ai=bad)  # type: ignore[arg-type]
+
+
+async def test_through_the_api_no_user_data_leaves(tmp_path: Any, llm: FakeLlm) -> None:
+    from tests.flowai.support import building_blocks, mount
+    from tests.support import ADMIN, harness
+
+    sms = {"base_url": "http://127.0.0.1:9/v1", "api_key": "unused"}  # sms-otp is offered
+    async with harness(tmp_path, flow_ai=llm.settings(), sms=sms) as h:
+        mount(h.app)
+        await building_blocks(h)  # users alice, boss, pat with emails and phone numbers
+        llm.answer(GOOD)
+        resp = await h.client.post(
+            "/api/v1/orgs/root/flows/generate",
+            json={"description": DUTCH},
+            headers=ADMIN,
+        )
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["status"] == "flow" and body["engine"] == "llm", body
+        assert "drafted by the LLM back end and checked by the compiler" in body["assumptions"]
+    sent = json.dumps(llm.requests)
+    for private in ("alice", "boss", "pat@", "example.com", "+1555", "Liddell", "admin@"):
+        assert private not in sent, private
+    assert "manager" in sent and "PARTNERS" in sent and "idp:google" in sent
