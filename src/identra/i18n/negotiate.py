@@ -65,8 +65,4 @@ def choose(
     available: Collection[str] = (DEFAULT,),
 ) -> str:
     """The locale of a page: ``ui_locales`` first, then ``Accept-Language``, then English."""
-    return (
-        lookup(ui_locales, available)
-        or lookup(accept_language(accept), available)
-        or DEFAULT
-    )
+    return lookup(ui_locales, available) or lookup(accept_language(accept), available) or DEFAULT
