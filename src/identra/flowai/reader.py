@@ -12,7 +12,7 @@ the reader asks (:class:`Question`); it never drops a word it did not understand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from identra.flowai import lexicon
@@ -747,7 +747,7 @@ class Reader:
                     unique = list(dict.fromkeys(cidrs))
                     atoms.append((joint, _neg({"network": {"in": unique}}, negate_next)))
                 negate_next, joint = False, "and"
-            elif item.kw("RISK") or (item.kws & set(RISK_LEVELS) and _risk_near(items, i)):
+            elif item.kw("RISK") or (item.kws & set(RISK_LEVELS) and _risk_near(items)):
                 test = self._risk(c, items)
                 if test is not None and not any("risk" in _tests(a) for _, a in atoms):
                     atoms.append((joint, _neg(test, negate_next)))
@@ -1351,7 +1351,7 @@ def _run(items: list[Item], start: int) -> tuple[list[Item], int]:
     return run, i
 
 
-def _risk_near(items: list[Item], index: int) -> bool:
+def _risk_near(items: list[Item]) -> bool:
     return any(x.kw("RISK") for x in items)
 
 
@@ -1409,6 +1409,3 @@ def _kinds_to_options(cond: dict[str, Any]) -> list[str]:
     inner = cond.get("not", cond)
     back = {"totp": "totp", "passkey": "passkey", "backup_codes": "backup-code"}
     return [back[k] for k in inner["enrolled"]["any"] if k in back]
-
-
-Reading = Callable[[Inventory, Choices], Reader]
