@@ -82,6 +82,7 @@ def serve(
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # answer at once: no wait for delayed ACKs
 
         def log_message(self, fmt: str, *values: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {fmt % values}\n")

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from identra import __version__
 from identra.actions import signing
+from identra.actions.caller import new_transport
 from identra.services import Services
 from identra.storage.models import AuditEvent, Organization, OutboxMessage, Webhook
 from identra.storage.types import utcnow
@@ -313,7 +314,10 @@ async def _post(
 ) -> int:
     async with asyncio.timeout(TIMEOUT):
         async with httpx.AsyncClient(
-            transport=transport, follow_redirects=False, trust_env=False, timeout=TIMEOUT
+            transport=transport or new_transport(),
+            follow_redirects=False,
+            trust_env=False,
+            timeout=TIMEOUT,
         ) as http:
             async with http.stream("POST", url, content=body, headers=headers) as resp:
                 read = 0
