@@ -1,0 +1,124 @@
+// A small typed fetch wrapper over the generated OpenAPI types (src/api/schema.ts).
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type AppOut = Schemas["AppOut"];
+export type AppCreate = Schemas["AppCreate"];
+export type AppCreated = Schemas["AppCreated"];
+export type UserOut = Schemas["UserOut"];
+export type UserCreate = Schemas["UserCreate"];
+export type OrgOut = Schemas["OrgOut"];
+
+type Method = "get" | "post" | "patch" | "delete";
+type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+type Params<O> = O extends { parameters: infer X } ? X : never;
+type PathParams<O> = Params<O> extends { path: infer X } ? X : never;
+type QueryParams<O> = Params<O> extends { query?: infer X } ? X : never;
+type Body<O> = O extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
+type Json<R> = R extends { content: { "application/json": infer T } } ? T : undefined;
+type Ok<O> = O extends { responses: infer R }
+  ? R extends { 200: infer A }
+    ? Json<A>
+    : R extends { 201: infer A }
+      ? Json<A>
+      : undefined
+  : never;
+
+export interface CallOptions<O> {
+  path?: PathParams<O>;
+  query?: QueryParams<O>;
+  body?: Body<O>;
+}
+
+export interface FieldError {
+  pointer: string;
+  detail: string;
+}
+
+/** An RFC 9457 problem answered by the management API. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors: FieldError[];
+
+  constructor(status: number, title: string, detail: string, errors: FieldError[] = []) {
+    super(detail || title);
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.errors = errors;
+  }
+
+  /** The message for a form field (pointer "/name" or "/emails/0/value" for field "emails"). */
+  field(name: string): string | undefined {
+    return this.errors.find((e) => e.pointer === `/${name}` || e.pointer.startsWith(`/${name}/`))
+      ?.detail;
+  }
+}
+
+async function problemOf(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: fall back to the status text
+  }
+  const b = (body ?? {}) as { title?: unknown; detail?: unknown; errors?: unknown };
+  const errors = Array.isArray(b.errors)
+    ? b.errors.filter(
+        (e): e is FieldError =>
+          typeof e === "object" && e !== null && typeof e.pointer === "string" && typeof e.detail === "string",
+      )
+    : [];
+  return new ApiError(
+    response.status,
+    typeof b.title === "string" ? b.title : response.statusText || "Error",
+    typeof b.detail === "string" ? b.detail : "",
+    errors,
+  );
+}
+
+export interface ApiClient {
+  call<P extends keyof paths, M extends Method>(
+    path: P,
+    method: M,
+    options?: CallOptions<Op<P, M>>,
+  ): Promise<Ok<Op<P, M>>>;
+}
+
+export function createClient(
+  getToken: () => string | null,
+  onUnauthorized: () => void = () => undefined,
+  fetchImpl: typeof fetch = (...args) => fetch(...args),
+): ApiClient {
+  return {
+    async call(path, method, options = {}) {
+      let url = String(path).replace(/\{(\w+)\}/g, (_m, name: string) => {
+        const value = (options.path as Record<string, string> | undefined)?.[name];
+        if (value === undefined) throw new Error(`missing path parameter ${name}`);
+        return encodeURIComponent(value);
+      });
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries((options.query ?? {}) as Record<string, unknown>)) {
+        if (v !== undefined && v !== null && v !== "") query.set(k, String(v));
+      }
+      if ([...query].length) url += `?${query.toString()}`;
+      const headers: Record<string, string> = { accept: "application/json" };
+      const token = getToken();
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined;
+      if (options.body !== undefined) {
+        headers["content-type"] = "application/json";
+        body = JSON.stringify(options.body);
+      }
+      const response = await fetchImpl(url, { method: method.toUpperCase(), headers, body });
+      if (!response.ok) {
+        if (response.status === 401) onUnauthorized();
+        throw await problemOf(response);
+      }
+      if (response.status === 204) return undefined as never;
+      return (await response.json()) as never;
+    },
+  };
+}
