@@ -54,6 +54,10 @@ class Keyring:
     def signer(self, alg: str | None = None) -> LoadedKey:
         return self._active[alg or self.default_alg]
 
+    def active_algs(self) -> list[str]:
+        """The algorithms this node has an active signing key for."""
+        return sorted(self._active)
+
     def public_key(self, kid: str) -> dict[str, Any] | None:
         return self._by_kid.get(kid)
 

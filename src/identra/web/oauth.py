@@ -110,6 +110,7 @@ async def token(request: Request) -> Response:
         refresh_token_ttl=settings.tokens.refresh_token_ttl,
         id_token_ttl=settings.tokens.id_token_ttl,
         id_token_signer=services.keyring.signer(ID_TOKEN_ALG),
+        id_token_signers=services.keyring.signer,
         passwords=rt.passwords,
         token_hook=token_hook(services),
     )
@@ -138,7 +139,7 @@ def discovery_document(request: Request, issuer: str) -> dict[str, Any]:
         issuer,
         grant_types=GRANT_TYPES,
         acr_values=runtime(request).flow.acr_values_supported,
-        signing_algs=sorted({services.settings.signing_alg, ID_TOKEN_ALG}),
+        signing_algs=services.keyring.active_algs(),
         extra=extra_metadata(issuer) if extra_metadata is not None else None,
     )
 
@@ -204,6 +205,8 @@ async def userinfo_endpoint(request: Request) -> Response:
         users=rt.users,
         cache=rt.services.cache,
         now=rt.services.clock.timestamp,
+        client_settings=rt.client_settings,
+        digest=rt.services.box.digest,
     )
     return _with_cors(to_starlette(await userinfo(await to_protocol(request), ctx)))
 

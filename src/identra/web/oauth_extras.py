@@ -201,6 +201,7 @@ async def register(request: Request) -> Response:
         check_redirect_uri=_check_redirect_uri,
         now=services.clock.timestamp,
         count=count,
+        id_token_signing_algs=services.keyring.active_algs,
     )
     proto: ProtocolRequest = replace(await to_protocol(request), body=await request.body())
     client_id = request.path_params.get("client_id")

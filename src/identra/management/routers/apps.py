@@ -23,11 +23,17 @@ from identra.management.schemas.apps import (
 )
 from identra.observability import audit
 from identra.storage.models import Application
+from identra.storage.repositories.client_settings import OIDC_OPTIONS, oidc_option
 
 router = resource_router("/orgs/{org}/applications", "applications")
 Read = Annotated[Scope, Depends(require("apps", "read"))]
 Write = Annotated[Scope, Depends(require("apps", "write"))]
-NULLABLE = {"access_token_ttl", "refresh_token_ttl", "backchannel_logout_uri"}
+NULLABLE = {
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "backchannel_logout_uri",
+    "sector_identifier_uri",
+}
 
 
 @router.get("", response_model=Page[AppOut])
@@ -104,6 +110,14 @@ async def update_app(
     if options.get("backchannel_logout_uri"):
         service.check_redirect_uri(
             options["backchannel_logout_uri"], "web", "backchannel_logout_uri"
+        )
+    if "redirect_uris" in changes or any(k in options for k in OIDC_OPTIONS):
+        # The OIDC options as they will be, against the redirect URIs as they will be.
+        merged = {**(app.settings or {}), **options}
+        await service.check_oidc_options(
+            scope.session,
+            changes.get("redirect_uris", app.redirect_uris or []),
+            {k: oidc_option(merged, k) for k in OIDC_OPTIONS},
         )
     if options:
         # A new dict, so that the JSON column is seen as changed.

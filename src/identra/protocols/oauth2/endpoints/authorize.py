@@ -60,6 +60,7 @@ from identra.protocols.oidc.response_modes import (
 )
 from identra.protocols.oidc.session import SessionManager, SsoSession
 from identra.protocols.oidc.storage import ClientSettingsStore, ConsentStore, UserDirectory
+from identra.protocols.oidc.subjects import Subjects
 
 RESUME_PATH = "/oauth2/authorize/resume/"
 CONSENT_PATH = "/oauth2/consent/"
@@ -308,15 +309,20 @@ class AuthorizationEndpoint:
             outcome = await self.s.flows.result(interaction.id)
             if outcome is None:
                 # Back here without finishing: send the browser to the flow again.
+                hinted = await self._hinted_user(req, client, session.user_id if session else None)
                 return Outcome(
                     Redirect(
-                        await self._start_login(interaction, req, client, tenant, browser, True)
+                        await self._start_login(
+                            interaction, req, client, tenant, browser, True, hinted
+                        )
                     )
                 )
             if isinstance(outcome, LoginAborted):
                 await self.s.interactions.delete(interaction.id)
                 return Outcome(self._error_to_client(req, AccessDenied(outcome.reason), tenant))
-            if req.hint_subject is not None and outcome.user_id != req.hint_subject:
+            if req.hint_subject is not None and outcome.user_id != await self._hinted_user(
+                req, client, outcome.user_id
+            ):
                 await self.s.interactions.delete(interaction.id)
                 error = LoginRequired("the user who logged in is not the one in id_token_hint")
                 return Outcome(self._error_to_client(req, error, tenant))
@@ -389,10 +395,12 @@ class AuthorizationEndpoint:
             if user is None or not user.active:
                 session = None
         wanted_acr = essential_acr(req.claims)
+        # The hint's sub is in the client's subject space: which local user does it name?
+        hinted = await self._hinted_user(req, client, session.user_id if session else None)
         reason = login_reason(
             prompt=req.prompt,
             max_age=req.max_age,
-            hint_subject=req.hint_subject,
+            hint_subject=hinted or req.hint_subject,
             wanted_acr=wanted_acr,
             session=session,
             logged_in_here=logged_in_here,
@@ -404,7 +412,7 @@ class AuthorizationEndpoint:
                 return Outcome(
                     self._error_to_client(req, LoginRequired(reason), tenant), new_cookie
                 )
-            url = await self._start_login(interaction, req, client, tenant, browser, True)
+            url = await self._start_login(interaction, req, client, tenant, browser, True, hinted)
             return Outcome(Redirect(url), new_cookie)
         assert session is not None
         if wanted_acr is not None and session.acr not in wanted_acr:
@@ -434,6 +442,7 @@ class AuthorizationEndpoint:
         tenant: Tenant,
         browser: Browser,
         force: bool,
+        expected_user_id: str | None,
     ) -> str:
         wanted = essential_acr(req.claims)
         login = LoginRequest(
@@ -447,13 +456,23 @@ class AuthorizationEndpoint:
             login_hint=req.login_hint,
             acr_values=tuple(wanted or req.acr_values),
             ui_locales=tuple(req.ui_locales),
-            expected_user_id=req.hint_subject,
+            expected_user_id=expected_user_id,
             force=force,
         )
         interaction.login_started = True
         interaction.login = None
         await self.s.interactions.save(interaction, self.s.now())
         return await self.s.flows.start(login)
+
+    async def _hinted_user(
+        self, req: AuthorizationRequest, client: Client, candidate: str | None
+    ) -> str | None:
+        """The local id of the user id_token_hint names (None: no hint, or nobody known)."""
+        if req.hint_subject is None:
+            return None
+        settings = await self.s.client_settings.settings(client.id)
+        subjects = Subjects(self.s.sessions.digest)
+        return hints.hinted_user(req.hint_subject, candidate, settings, subjects)
 
     async def _consent_need(
         self,
