@@ -12,6 +12,7 @@ import typer
 from identra.admin import flows as service
 from identra.authenticators.registry import Authenticators
 from identra.cli import lookup
+from identra.cli.flows_generate import generate as generate_command
 from identra.cli.runtime import JSON_OPTION, ORG_OPTION, Work, emit_json, fail, run, table
 from identra.flows import text
 from identra.flows.document import FlowInvalid, dump
@@ -22,6 +23,8 @@ app = typer.Typer(
     help="Manage login flows. Files are the text form (see docs/flows.md) or JSON; "
     "'-' reads standard input.",
 )
+
+app.command("generate")(generate_command)
 
 APP_OPTION = typer.Option(
     None, "--app", metavar="CLIENT_ID", help="the application's flow (default: the org default)"
