@@ -34,5 +34,5 @@ services-stop:
 # Stops the test servers first: their data lives under var/.
 clean:
 	-scripts/services.sh stop
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build console/dist
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build src/identra/static/console
 	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -39,6 +39,18 @@ run_pass() { # run_pass LABEL -- runs pytest, records the outcome
   if ((rc != 0)); then failed=1; fi
 }
 
+# The console's component tests (Vitest; scripts/setup.sh installs its dependencies).
+if [[ -f console/package.json ]]; then
+  echo
+  echo "================ vitest: console ================"
+  if npm --prefix console test; then
+    summary+=("PASSED  console (vitest)")
+  else
+    summary+=("FAILED  console (vitest)")
+    failed=1
+  fi
+fi
+
 # Pass 1: make sure a URL exported in the caller's shell can't leak in.
 unset IDENTRA_TEST_DATABASE_URL IDENTRA_TEST_REDIS_URL
 run_pass "embedded (SQLite + in-memory cache)" "$@"

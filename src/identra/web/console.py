@@ -167,7 +167,9 @@ async def page(request: Request) -> Response:
     if index is None:
         return Response(NOT_BUILT, 503, media_type="text/html", headers=_headers())
     return Response(
-        index[0], media_type="text/html; charset=utf-8", headers=_headers(**{"cache-control": "no-cache"})
+        index[0],
+        media_type="text/html; charset=utf-8",
+        headers=_headers(**{"cache-control": "no-cache"}),
     )
 
 
