@@ -7,6 +7,7 @@ import json
 
 from markupsafe import Markup
 
+import identra.authenticators.email_otp.outofband  # noqa: F401 - marks its messages (N_)
 from identra.i18n import N_, Formatted
 from identra.i18n.catalog import Catalog, translate
 from identra.i18n.html import gettext, rendering, strong
@@ -52,15 +53,39 @@ def test_formatted_text_that_lost_its_source_is_matched() -> None:
     link = "Wait 30 seconds before asking for another link."
     assert translate(link, "fr") == "Attendez 30 secondes avant de demander un autre lien."
     # A value that happens to be a catalog text stays as it is.
-    assert translate("Signing in as Password", "de") == "Anmeldung als Password"
     assert translate("Sign in with Password", "de") == "Mit Password anmelden"
 
 
+def test_only_texts_formatted_in_python_are_matched() -> None:
+    # Template literals with placeholders are looked up, never matched: an English text that
+    # happens to start like one stays English.
+    assert translate("for everyone", "de") == "for everyone"
+    assert translate("Read the manual", "fr") == "Read the manual"
+    assert translate("Remove the old key", "de") == "Remove the old key"
+    catalog = Catalog.build("xx", {"Held for {n} days.": "Gehalten: {n}."})
+    assert catalog.translate("Held for 3 days.") == "Held for 3 days."
+    N_("Held for {n} days.")  # marked in Python: now matched
+    assert catalog.translate("Held for 3 days.") == "Gehalten: 3."
+
+
+def test_matching_takes_each_literal_once() -> None:
+    catalog = Catalog.build("xx", {N_("From {a} to {b} and {c}."): "{c}/{b}/{a}"})
+    assert catalog.translate("From x to y and z.") == "z/y/x"
+    # A literal is taken at its first occurrence, never searched for again.
+    assert catalog.translate("From x to y to w and z.") == "z/y to w/x"
+    assert catalog.translate("From  to y and z.") == "From  to y and z."  # empty value
+    assert catalog.translate("From x to y and z") == "From x to y and z"
+    # Texts built to make a backtracking matcher explode take linear time here (a regular
+    # expression with three lazy groups needs seconds for this one).
+    hostile = "From " + " to " * 300 + " and " * 300 + "x"
+    assert catalog.translate(hostile) == hostile
+    assert catalog.translate("From " + "x" * 10_000 + ".") == "From " + "x" * 10_000 + "."
+
+
 def test_a_broken_translation_falls_back_to_english() -> None:
-    catalog = Catalog.build("xx", {"Try again in {minutes} minute(s).": "Wait {minuten}."})
-    assert catalog.translate(N_("Try again in {minutes} minute(s).").format(minutes=2)) == (
-        "Try again in 2 minute(s)."
-    )
+    source = N_("Try again in {minutes} minute(s).")
+    catalog = Catalog.build("xx", {source: "Wait {minuten}."})
+    assert catalog.translate(source.format(minutes=2)) == "Try again in 2 minute(s)."
     assert catalog.translate("Try again in 2 minute(s).") == "Try again in 2 minute(s)."
 
 

@@ -12,7 +12,8 @@ catalog. A text missing from a catalog is shown in English.
   re-formatted from the translation of its source with the same parameters;
 - any other text found in the catalog is replaced by its translation;
 - an already formatted English text that lost its type on the way (stored as JSON, for
-  example) is matched against the catalog's texts with placeholders and re-formatted from the
+  example) is matched against the texts with placeholders that Python formats (``N_`` texts
+  and :mod:`identra.i18n.sources`; :meth:`Template.match`) and re-formatted from the
   translation with the values it contained.
 
 Parameters are values, not words, and stay as they are, except those named in
@@ -32,14 +33,23 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from identra.i18n.message import Formatted
+from identra.i18n.message import MARKED, Formatted
 from identra.i18n.negotiate import DEFAULT
+from identra.i18n.sources import RUNTIME
 
 log = logging.getLogger(__name__)
 
 # Parameters whose values are English words of the sentence, not data (see module docstring).
 WORD_PARAMETERS = frozenset({"thing", "things", "attempts", "destination_kind", "label"})
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MAX_MATCHED = 4000  # longer texts are not matched against the templates
+_RUNTIME = frozenset(text for texts in RUNTIME.values() for text in texts)
+
+
+def made_in_python(source: str) -> bool:
+    """Texts formatted in Python (``N_`` or :mod:`identra.i18n.sources`): the only ones a
+    formatted English text is matched against; a template's own literals are looked up only."""
+    return source in _RUNTIME or source in MARKED
 
 
 def placeholders(text: str) -> set[str]:
@@ -52,32 +62,58 @@ def placeholders(text: str) -> set[str]:
 
 
 @dataclass(frozen=True)
+class Template:
+    """A source text with placeholders, split for matching: literal, name, literal, ..."""
+
+    source: str
+    literals: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, source: str) -> Template:
+        parts = _FIELD.split(source)
+        return cls(source, tuple(parts[0::2]), tuple(parts[1::2]))
+
+    def match(self, text: str) -> dict[str, str] | None:
+        """The values that turn this template into ``text``; None if it does not.
+
+        Linear in the length of ``text``: each literal between two fields is taken at its
+        first occurrence (no backtracking), so a value containing the next literal does not
+        match and the text stays English.
+        """
+        head, tail = self.literals[0], self.literals[-1]
+        if len(text) < len(head) + len(tail) or not (text.startswith(head) and text.endswith(tail)):
+            return None
+        end = len(text) - len(tail)
+        position = len(head)
+        values: dict[str, str] = {}
+        for index, name in enumerate(self.names):
+            if index == len(self.names) - 1:
+                value, position = text[position:end], end
+            else:
+                separator = self.literals[index + 1]
+                found = text.find(separator, position + 1, end) if separator else -1
+                if found < 0:
+                    return None
+                value, position = text[position:found], found + len(separator)
+            if not value or values.get(name, value) != value:
+                return None
+            values[name] = value
+        return values
+
+
+@dataclass(frozen=True)
 class Catalog:
     locale: str
     entries: Mapping[str, str]
-    patterns: tuple[tuple[re.Pattern[str], str], ...]
+    templates: tuple[Template, ...]
 
     @classmethod
     def build(cls, locale: str, entries: Mapping[str, str]) -> Catalog:
-        patterns = []
-        for source in entries:
-            if not _FIELD.search(source):
-                continue
-            parts = _FIELD.split(source)  # literal, name, literal, name, ..., literal
-            regex = ""
-            seen: set[str] = set()
-            for index, part in enumerate(parts):
-                if index % 2 == 0:
-                    regex += re.escape(part)
-                elif part in seen:
-                    regex += f"(?P={part})"
-                else:
-                    seen.add(part)
-                    regex += f"(?P<{part}>.+?)"
-            patterns.append((re.compile(regex, re.DOTALL), source))
+        templates = [Template.of(source) for source in entries if _FIELD.search(source)]
         # Most literal text first: the most specific template wins.
-        patterns.sort(key=lambda item: -len(_FIELD.sub("", item[1])))
-        return cls(locale, dict(entries), tuple(patterns))
+        templates.sort(key=lambda t: -sum(len(literal) for literal in t.literals))
+        return cls(locale, dict(entries), tuple(templates))
 
     def word(self, name: str, value: Any) -> Any:
         if name in WORD_PARAMETERS and isinstance(value, str):
@@ -101,12 +137,14 @@ class Catalog:
         found = self.entries.get(text)
         if found is not None:
             return found
-        if "{" in text or len(text) > 2000:
+        if "{" in text or len(text) > MAX_MATCHED:
             return str(text)  # not a formatted message
-        for pattern, source in self.patterns:
-            matched = pattern.fullmatch(text)
-            if matched is not None:
-                return self.fill(source, matched.groupdict()) or str(text)
+        for template in self.templates:
+            if not made_in_python(template.source):
+                continue
+            values = template.match(text)
+            if values is not None:
+                return self.fill(template.source, values) or str(text)
         return str(text)
 
 

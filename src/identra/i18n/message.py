@@ -39,6 +39,12 @@ class Formatted(str):
         return made
 
 
+# Every text marked so far: formatted English that lost its source (stored as JSON) is matched
+# against these (and the texts of identra.i18n.sources), never against template literals.
+MARKED: set[str] = set()
+
+
 def N_(text: str) -> Source:
     """Mark ``text`` (an English literal) for translation; the extraction test collects it."""
+    MARKED.add(text)
     return Source(text)
