@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from identra.authenticators.password.authenticator import LockoutPolicy
+from identra.authenticators.password.authenticator import LockoutPolicy, Refused
 from identra.authenticators.password.plugin import PasswordOption
 from identra.clock import FrozenClock
 from identra.storage.models import AuditEvent, User
@@ -27,7 +27,7 @@ from tests.protocol.oidc.support import (
     pkce_pair,
     query,
 )
-from tests.support import Harness
+from tests.support import ADMIN, Harness
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -210,3 +210,26 @@ async def test_expected_user_from_id_token_hint(ch: Harness, cbrowser: Browser) 
         await _submit(cbrowser, page, username="hint-a", password=PASSWORD)
     )
     assert "code" in query(right.headers["location"])
+
+
+async def test_successful_logins_do_not_count_against_the_address(
+    ch: Harness, cbrowser: Browser
+) -> None:
+    rt = for_app(ch.app)
+    password = rt.authenticators.find("password")
+    assert isinstance(password, PasswordOption)
+    authenticator = password.verifier
+    saved = authenticator.policy
+    authenticator.policy = LockoutPolicy(ip_limit=3, ip_window=60)
+    root = (await ch.client.get("/api/v1/orgs/root", headers=ADMIN)).json()["id"]
+    try:
+        await ch.services.cache.delete("rl:login:ip:10.9.8.7")
+        await make_user(ch, username="nat-user")
+        for _ in range(5):  # five colleagues behind one office NAT
+            ok = await authenticator.verify(root, "nat-user", PASSWORD, "10.9.8.7")
+            assert not isinstance(ok, Refused)
+        wrong = await authenticator.verify(root, "nat-user", "bad", "10.9.8.7")
+        assert isinstance(wrong, Refused) and wrong.reason == "invalid"
+    finally:
+        authenticator.policy = saved
+        await ch.services.cache.delete("rl:login:ip:10.9.8.7")

@@ -8,7 +8,8 @@
 - Unknown usernames answer exactly like known ones: the same message, a dummy hash check for
   similar timing, and a lockout counter of their own (in the cache), so the page cannot be
   used to find out which usernames exist.
-- Per client IP, at most ``ip_limit`` attempts per ``ip_window`` seconds (cache counter).
+- Per client IP, at most ``ip_limit`` failed attempts per ``ip_window`` seconds (cache
+  counter); successful logins do not count, so one office NAT does not lock itself out.
 - Users of directory stores (LDAP) are checked by their directory, through the user-store
   registry (``identra.userstores``), with the same lockout; an unreachable directory fails
   closed.
@@ -83,11 +84,19 @@ class PasswordAuthenticator:
     async def verify(
         self, org_id: str, username: str, password: str, ip: str | None
     ) -> Verified | Refused:
-        policy = self.policy
-        if ip is not None:
-            count = await self._cache.incr(f"rl:login:ip:{ip}", ttl=policy.ip_window)
-            if count > policy.ip_limit:
-                return Refused("rate_limited", policy.ip_window)
+        # Only failures count against the client's address: many people signing in
+        # correctly from behind one office NAT must not lock each other out.
+        key = f"rl:login:ip:{ip}"
+        if ip is not None and int(await self._cache.get(key) or 0) >= self.policy.ip_limit:
+            return Refused("rate_limited", self.policy.ip_window)
+        outcome = await self._verify(org_id, username, password, ip)
+        if ip is not None and isinstance(outcome, Refused) and outcome.reason != "unavailable":
+            await self._cache.incr(key, ttl=self.policy.ip_window)
+        return outcome
+
+    async def _verify(
+        self, org_id: str, username: str, password: str, ip: str | None
+    ) -> Verified | Refused:
         now = self._now()
         name = username.strip()
         account = await self._store.find(org_id, name) if name else None
