@@ -16,7 +16,7 @@ from identra.management import problems
 from identra.management.api import api_router
 from identra.services import Services, build_services
 from identra.settings import Settings
-from identra.web import device, health, oauth, scim, static, tenants
+from identra.web import console, device, health, oauth, scim, static, tenants
 from identra.web.account import routes as account_routes
 from identra.web.middleware import EdgeMiddleware
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.router.routes.extend(device.routes())
     app.router.routes.extend(static.routes())
     app.router.routes.extend(account_routes.routes())
+    app.router.routes.extend(console.routes())
     app.include_router(api_router())
     app.add_middleware(
         EdgeMiddleware, metrics=services.metrics, max_body_bytes=settings.http.max_body_bytes
