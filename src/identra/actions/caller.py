@@ -126,14 +126,39 @@ async def call(
     if spec.signing_secret_encrypted is not None:
         secret = box.decrypt(spec.signing_secret_encrypted, context=signing_context(spec.id))
         headers.update(signing.headers(secret, request_id, timestamp, body))
-    try:
-        async with asyncio.timeout(spec.timeout_ms / 1000):
-            status, raw = await _post(
-                spec.endpoint, body, headers, transport, spec.timeout_ms / 1000
-            )
-    except TimeoutError as exc:
-        raise Fault("timeout", f"no answer within {spec.timeout_ms} ms") from exc
+    status, raw = await bounded(
+        _post(spec.endpoint, body, headers, transport, spec.timeout_ms / 1000 + 1),
+        spec.timeout_ms / 1000,
+    )
     return parse_reply(spec, status, raw)
+
+
+_LINGERING: set[asyncio.Task[Any]] = set()
+GRACE = 0.2  # seconds a cancelled exchange may take to close its connection
+
+
+async def bounded(exchange: Any, seconds: float) -> tuple[int, bytes]:
+    """``exchange``'s result within ``seconds``, else a timeout Fault; the caller never waits
+    longer than ``seconds`` plus a short grace, even if closing the connection takes longer."""
+    task: asyncio.Task[tuple[int, bytes]] = asyncio.ensure_future(exchange)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=GRACE)
+    if task in done:
+        _settle(task)
+    else:
+        _LINGERING.add(task)
+        task.add_done_callback(_LINGERING.discard)
+        task.add_done_callback(_settle)
+    raise Fault("timeout", f"no answer within {round(seconds * 1000)} ms")
+
+
+def _settle(task: asyncio.Task[Any]) -> None:
+    """Retrieve a late exchange's outcome: it came too late to count."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _post(
@@ -164,9 +189,11 @@ async def _post(
                                 resp.status_code,
                             )
                     return resp.status_code, bytes(raw)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            except httpx.ConnectError as exc:
                 if attempt == 2:
                     raise Fault("unreachable", f"cannot connect ({type(exc).__name__})") from exc
+            except httpx.TimeoutException as exc:
+                raise Fault("timeout", f"no answer in time ({type(exc).__name__})") from exc
             except httpx.HTTPError as exc:
                 raise Fault("unreachable", f"the exchange failed ({type(exc).__name__})") from exc
     raise Fault("http_status", "the service stayed unavailable after a retry")
