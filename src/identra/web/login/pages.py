@@ -36,9 +36,13 @@ def page_html(template: str, locale: str, **context: Any) -> str:
 
 
 def _preferred(context: dict[str, Any]) -> tuple[str, ...]:
-    """The ``ui_locales`` of the login request a flow page belongs to."""
-    challenge = context.get("challenge")
-    return tuple(getattr(challenge, "locales", ()) or ())
+    """The ``ui_locales`` of the request a page belongs to: a login flow's ``challenge``, or
+    any page ``view`` that carries ``locales`` (the consent page, once its view has them)."""
+    for name in ("challenge", "view"):
+        locales = getattr(context.get(name), "locales", None)
+        if locales:
+            return tuple(str(locale) for locale in locales)
+    return ()
 
 
 class HostedPage(HTMLResponse):
