@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from identra.actions import users as user_actions
 from identra.crypto.passwords import verify_password
 from tests.actions.service import Answer, ExtService, Received
 from tests.actions.support import action_audits, create_action, mount
@@ -23,6 +25,7 @@ from tests.selfservice.support import (
     history_count,
     make_user,
     new_org,
+    org_id,
     text,
     user_by_name,
     user_count,
@@ -386,3 +389,40 @@ async def test_a_registration_action_may_not_change_the_username(h: Harness) -> 
         assert "Creating an account is not possible right now" in text(resp)
         assert await user_by_name(h, handle, "renamed") is None
         assert await user_by_name(h, handle, "root") is None
+
+
+PASSWORD_FAULTS: dict[str, Any] = {
+    "unreachable": None,
+    "timeout": lambda _r: Answer(200, {"actionStatus": "SUCCESS"}, delay=3.0),
+    "http_status": lambda _r: Answer(502, b"bad gateway"),
+    "invalid_json": lambda _r: Answer(200, b"<html>"),
+    "disallowed_operation": lambda _r: Answer(
+        200,
+        {"actionStatus": "SUCCESS", "operations": [{"op": "replace", "path": "/user/id"}]},
+    ),
+    "too_large": lambda _r: Answer(200, huge=3_000_000),
+}
+
+
+@pytest.mark.parametrize("fault", list(PASSWORD_FAULTS))
+async def test_password_action_faults_keep_the_password(h: Harness, fault: str) -> None:
+    handle, _prefix = await new_org(h)
+    user_id = await make_user(h, handle, "pw-fault")
+    oid = await org_id(h, handle)
+    handler = PASSWORD_FAULTS[fault]
+    with ExtService(handler) as svc:
+        url = ExtService.down() if handler is None else svc.url
+        action = await create_action(
+            h, handle, type="preUpdatePassword", endpoint=url, timeout_ms=500
+        )
+        started = time.monotonic()
+        refusal = await user_actions.check_password(
+            h.services, oid, user_id, STRONG2, flow="userInitiatedPasswordUpdate"
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.5, elapsed
+    assert refusal is not None and refusal.unavailable
+    assert "cannot be checked right now" in refusal.message
+    [record] = await action_audits(h, action["id"])
+    assert record.outcome == "error" and record.details["fault"] == fault
+    assert verify_password(await password_hash(h, handle, "pw-fault"), PASSWORD).ok
