@@ -159,3 +159,11 @@ async def test_device_page_in_french(h: Harness) -> None:
     assert alert(refused) == "Saisissez le code affiché sur votre appareil."
     unknown = await b.client.post(form["action"], data={**form["fields"], "user_code": "BCDF-GHJK"})
     assert alert(unknown).startswith("Ce code n&#39;est pas valable")
+
+
+async def test_the_consent_page_follows_ui_locales(h: Harness, app: App) -> None:
+    b = browser(h)
+    page = await login_page(b, app, ui_locales="fr")
+    consent = await password(b, page, "alice", PASSWORD)
+    assert consent.status_code == 200 and 'name="decision"' in consent.text, consent.text
+    well_formed(consent, "fr")

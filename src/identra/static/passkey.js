@@ -87,21 +87,25 @@
     return out;
   }
 
-  function explain(error, mode) {
+  // The page carries the translated messages as data-msg-* attributes of the status element.
+  function explain(error, mode, status) {
+    function say(key, english) {
+      return (status && status.getAttribute("data-msg-" + key)) || english;
+    }
     var name = error && error.name;
     if (name === "NotAllowedError" || name === "AbortError") {
-      return "The passkey request was cancelled or timed out. Try again, or sign in another way.";
+      return say("cancelled", "The passkey request was cancelled or timed out. Try again, or sign in another way.");
     }
     if (name === "InvalidStateError" && mode === "create") {
-      return "A passkey for this account is already on this device.";
+      return say("exists", "A passkey for this account is already on this device.");
     }
     if (name === "SecurityError") {
-      return "Passkeys cannot be used at this address.";
+      return say("insecure", "Passkeys cannot be used at this address.");
     }
     if (name === "NotSupportedError") {
-      return "This device cannot create or use a suitable passkey.";
+      return say("unsupported", "This device cannot create or use a suitable passkey.");
     }
-    return "The passkey request failed. Try again, or sign in another way.";
+    return say("failed", "The passkey request failed. Try again, or sign in another way.");
   }
 
   function setUp(form) {
@@ -126,7 +130,8 @@
         return;
       }
       if (!window.PublicKeyCredential || !navigator.credentials) {
-        show("This browser does not support passkeys. Sign in another way.");
+        show((status && status.getAttribute("data-msg-no-browser")) ||
+          "This browser does not support passkeys. Sign in another way.");
         return;
       }
       var submitter = event.submitter || null;
@@ -138,7 +143,7 @@
             ? navigator.credentials.create({ publicKey: creationOptions(json) })
             : navigator.credentials.get({ publicKey: requestOptions(json) });
       } catch (error) {
-        show(explain(error, mode));
+        show(explain(error, mode, status));
         return;
       }
       busy = true;
@@ -160,7 +165,7 @@
         .catch(function (error) {
           busy = false;
           field.value = "";
-          show(explain(error, mode));
+          show(explain(error, mode, status));
         });
     });
   }

@@ -92,6 +92,7 @@ class ConsentView:
     user_label: str
     scopes: list[tuple[str, str]]  # (scope, description)
     claims: list[str]
+    locales: tuple[str, ...] = ()  # the request's ui_locales, for the page's language
 
 
 # --------------------------------------------------------------------------- wiring
@@ -557,6 +558,7 @@ class AuthorizationEndpoint:
             user_label=label,
             scopes=[(s, describe(s)) for s in need.scopes],
             claims=need.claims,
+            locales=tuple(req.ui_locales),
         )
 
     async def consent_decision(
