@@ -14,6 +14,7 @@ from identra.storage.repositories import orgs
 from tests.protocol.oidc.support import create_user, password_hash
 from tests.support import Harness
 
+
 def mount(app: FastAPI) -> None:
     """Include the generate router unless identra.management.api already lists it."""
     from identra.management import api

@@ -43,12 +43,16 @@ MESSAGES = {
     "no_user": N_("Sign in first, then ask for a code."),
     "wait": N_("Wait {seconds} seconds before asking for another {thing}."),
     "too_many_sent": N_("Too many {things} were sent to you. Try again later or try another way."),
-    "send_failed": N_("We could not send the {thing} right now. Try again in a few minutes, "
-    "or try another way."),
-    "bad_recipient": N_("We could not send the {thing} to {destination}. Try another way, or ask "
-    "your administrator to update your contact details."),
-    "no_destination": N_("This account has no {destination_kind} to send a {thing} to. "
-    "Try another way."),
+    "send_failed": N_(
+        "We could not send the {thing} right now. Try again in a few minutes, or try another way."
+    ),
+    "bad_recipient": N_(
+        "We could not send the {thing} to {destination}. Try another way, or ask "
+        "your administrator to update your contact details."
+    ),
+    "no_destination": N_(
+        "This account has no {destination_kind} to send a {thing} to. Try another way."
+    ),
     "ask_first": N_("Ask for a {thing} first."),
     "missing_code": N_("Enter the code we sent you."),
     "malformed": N_("The code is the {digits} digits in the message we sent you."),

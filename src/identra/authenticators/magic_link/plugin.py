@@ -31,10 +31,14 @@ from identra.notify.codes import LINK_TTL, OneTimeSecrets, SendThrottle, new_lin
 from identra.notify.contacts import Contacts
 
 LINK_MESSAGES = {
-    "invalid": N_("This sign-in link is not valid here. Open the newest link we sent you, in "
-    "this browser, or send a new one."),
-    "wrong": N_("This sign-in link is not valid here. Open the newest link we sent you, in "
-    "this browser, or send a new one."),
+    "invalid": N_(
+        "This sign-in link is not valid here. Open the newest link we sent you, in "
+        "this browser, or send a new one."
+    ),
+    "wrong": N_(
+        "This sign-in link is not valid here. Open the newest link we sent you, in "
+        "this browser, or send a new one."
+    ),
     "expired": N_("This sign-in link has expired. Send a new link."),
     "used": N_("This sign-in link has already been used. Send a new link."),
     "void": N_("Too many invalid links were opened: send a new link."),

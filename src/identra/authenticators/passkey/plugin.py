@@ -48,8 +48,10 @@ MAX_CREDENTIAL_JSON = 16_384
 
 MESSAGES = {
     "missing": (
-        N_("Your browser did not send a passkey. Passkeys need JavaScript and a browser or "
-        "device that supports them; sign in another way if this keeps happening.")
+        N_(
+            "Your browser did not send a passkey. Passkeys need JavaScript and a browser or "
+            "device that supports them; sign in another way if this keeps happening."
+        )
     ),
     "expired": N_("The passkey request has expired. Try again."),
     "malformed": N_("Your browser sent a passkey response that could not be read. Try again."),

@@ -79,6 +79,5 @@ class SqlSessionRecords:
                 .order_by(UserSession.created_at)
             )
             return [
-                ActiveSession(r.id, int(r.created_at.timestamp()), r.ip, r.user_agent)
-                for r in rows
+                ActiveSession(r.id, int(r.created_at.timestamp()), r.ip, r.user_agent) for r in rows
             ]
