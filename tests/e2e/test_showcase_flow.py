@@ -1,13 +1,15 @@
 """The issue's showcase, in a real browser: "password or Google, then SMS OTP if the user has
 the manager role, users from the PRIMARY user store only, and no other active session".
 
-The flow is ``examples/flows/managers-sms.flow`` (text form), applied with ``identra flows
-apply``; "Google" is a second Identra on loopback registered as a ``google`` identity
-provider; SMS goes to the local gateway. Each branch is walked with Debian Chromium.
+The flow is generated from that sentence by ``identra flows generate`` (it must equal
+``examples/flows/managers-sms.flow``, the text form) and applied with ``identra flows apply``;
+"Google" is a second Identra on loopback registered as a ``google`` identity provider; SMS goes
+to the local gateway. Each branch is walked with Debian Chromium.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -36,6 +38,10 @@ from tests.support import ADMIN, ADMIN_PASSWORD, LiveServer, _in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 FLOW = Path(__file__).resolve().parents[2] / "examples" / "flows" / "managers-sms.flow"
+DESCRIPTION = (
+    "Password or Google then SMS if the user has manager role, from the Primary user store, "
+    "and no other session"
+)
 PHONE = "+15551234567"  # tests.protocol.oidc.support.create_user gives every user this number
 
 
@@ -67,9 +73,9 @@ def server(
         yield live
 
 
-def flows_apply(server: ClockedLiveServer, path: Path, client_id: str) -> str:
-    """``identra flows apply FILE --app CLIENT_ID`` with the server's IDENTRA_* settings, as an
-    operator's shell would run it."""
+def identra(server: ClockedLiveServer, *args: str) -> str:
+    """An ``identra`` command with the server's IDENTRA_* settings, as an operator's shell
+    would run it; its standard output."""
     settings = server.settings
     assert settings.master_key is not None
     env = {
@@ -93,15 +99,18 @@ def flows_apply(server: ClockedLiveServer, path: Path, client_id: str) -> str:
         if k.startswith("IDENTRA_") and not k.startswith("IDENTRA_TEST_")
     }
     runner = CliRunner(env={**unset, **env})
-    result = _in_thread(
-        runner.invoke, cli_app, ["flows", "apply", str(path), "--org", "root", "--app", client_id]
-    )
+    result = _in_thread(runner.invoke, cli_app, list(args))
     assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
     return str(result.stdout)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def app(server: ClockedLiveServer, google: LiveServer, site: ClientSite) -> App:
+async def app(
+    server: ClockedLiveServer,
+    google: LiveServer,
+    site: ClientSite,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> App:
     async with httpx.AsyncClient(timeout=30) as http:
         upstream = await http.post(
             f"{google.base_url}/api/v1/orgs/root/applications",
@@ -163,7 +172,15 @@ async def app(server: ClockedLiveServer, google: LiveServer, site: ClientSite) -
                 assert user_id is not None
                 session.add(RoleAssignment(org_id=root.id, role_id=role.id, user_id=user_id))
         made = await seed.app(redirect_uris=[f"{site.base}/cb"], settings={"skip_consent": True})
-    out = flows_apply(server, FLOW, made.client_id)
+    # Login Flow AI (issue 8): the sentence compiles, offline, to exactly the example flow...
+    generated = json.loads(
+        identra(server, "flows", "generate", DESCRIPTION, "--app", made.client_id, "--json")
+    )
+    assert generated["status"] == "flow" and generated["text"] == FLOW.read_text()
+    # ...which is applied with the CLI; every branch below runs through it.
+    source = tmp_path_factory.mktemp("flow") / "generated.flow"
+    source.write_text(generated["text"])
+    out = identra(server, "flows", "apply", str(source), "--org", "root", "--app", made.client_id)
     assert "revision 1" in out
     return made
 
