@@ -74,7 +74,7 @@ ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 FIXED = frozenset({*PROTECTED, "aut", "subject_type", "aud", "expires_in"})
 # Not shown in the event: derived, or internal to Identra.
 HIDDEN = frozenset({"exp", "iat", "nbf", "jti", "scope", "cnf", "grant_id"})
-SENSITIVE_PARAMS = re.compile(r"secret|password|token$|^code|assertion|credential", re.I)
+SENSITIVE_PARAMS = re.compile(r"secret|password|token|code|assertion|credential|verifier", re.I)
 SENSITIVE_HEADERS = re.compile(r"auth|cookie|token|secret|key|password|session|dpop", re.I)
 
 
