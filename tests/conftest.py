@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from identra.crypto import passwords
 from tests.support import Harness, backend_name, harness
+
+# Cheap argon2id parameters for the test process (about a millisecond a hash instead of a
+# quarter of a second): the same code paths, a fraction of the CPU. Servers started as
+# subprocesses (tests/nodes.py, the quick-start test) keep the production defaults.
+passwords.configure(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def pytest_report_header() -> str:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from identra import __version__
+from identra.actions import webhooks
 from identra.bootstrap import prepare
 from identra.clock import Clock
 from identra.crypto import rotation
@@ -73,3 +74,4 @@ async def start(services: Services) -> None:
     services.events.start()
     services.events.every(KEY_RELOAD_SECONDS, services.keyring.load)
     rotation.schedule(services)
+    webhooks.schedule(services)

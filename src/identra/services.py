@@ -10,6 +10,7 @@ from identra.cache.base import Cache
 from identra.cache.factory import create_cache
 from identra.cache.invalidation import ConfigEvents
 from identra.clock import Clock
+from identra.crypto import passwords
 from identra.crypto.keyring import Keyring
 from identra.crypto.secretbox import SecretBox, decode_master_key, load_or_create_key_file
 from identra.observability.metrics import Metrics
@@ -49,6 +50,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     events = ConfigEvents(cache)
     sessions = session_factory(engine, info={"config_events": events})
     box = SecretBox(master_key(settings))
+    if settings.password_hash is not None:
+        chosen = settings.password_hash
+        passwords.configure(chosen.time_cost, chosen.memory_cost, chosen.parallelism)
     return Services(
         settings=settings,
         engine=engine,

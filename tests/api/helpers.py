@@ -128,8 +128,31 @@ async def populate(h: Harness, org: str, headers: dict[str, str] | None = None) 
         await c.post(f"{base}/domains", json={"domain": f"{org}.example.com"}, headers=headers),
         201,
     )
+    # Disabled: an enabled pre-issue action at an unreachable endpoint would refuse every
+    # later token of the organization (fail closed).
+    action = await ok(
+        await c.post(
+            f"{base}/actions",
+            json={
+                "name": f"{org}-hook",
+                "type": "preIssueAccessToken",
+                "endpoint": f"https://{org}.example.com/hook",
+                "enabled": False,
+            },
+            headers=headers,
+        ),
+        201,
+    )
+    webhook = await ok(
+        await c.post(
+            f"{base}/webhooks", json={"url": f"https://{org}.example.com/events"}, headers=headers
+        ),
+        201,
+    )
     return {
         "org": org,
+        "action_id": action["id"],
+        "webhook_id": webhook["id"],
         "user_id": user["id"],
         "app_id": app["id"],
         "client_id": app["client_id"],

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from identra.cli import apps, flows, keys, orgs, users
+from identra.cli import actions, apps, flows, keys, orgs, users
 from identra.cli.runtime import settings_or_exit
 from identra.selfservice import cli as selfservice_cli
 
@@ -26,6 +26,7 @@ app.add_typer(apps.app, name="apps")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(flows.app, name="flows")
+app.add_typer(actions.app, name="actions")
 app.add_typer(selfservice_cli.app, name="self-service")
 
 

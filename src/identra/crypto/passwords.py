@@ -18,6 +18,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()  # argon2id with the library's OWASP-aligned defaults
 
 
+def configure(time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Use these argon2id parameters for new hashes (``memory_cost`` in KiB). Existing hashes
+    keep verifying with their own parameters and are upgraded on the next successful login."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from identra.management.routers import (
+    actions,
     apps,
     audit,
     claims,
@@ -18,6 +19,7 @@ from identra.management.routers import (
     roles,
     users,
     userstores,
+    webhooks,
 )
 
 ROUTERS = [
@@ -34,6 +36,8 @@ ROUTERS = [
     claims.router,
     audit.router,
     keys.router,
+    actions.router,
+    webhooks.router,
 ]
 
 

@@ -132,6 +132,17 @@ class FlowAiSettings(BaseModel):
         return value.rstrip("/")
 
 
+class PasswordHashSettings(BaseModel):
+    """argon2id parameters for new password hashes. Unset: argon2-cffi's defaults (64 MiB,
+    3 passes, 4 lanes). The lower bounds are OWASP's minimum for argon2id."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    time_cost: int = Field(3, ge=2, le=20, description="passes over the memory")
+    memory_cost: int = Field(65536, ge=19456, le=4 * 1024 * 1024, description="KiB of memory")
+    parallelism: int = Field(4, ge=1, le=16, description="lanes")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="IDENTRA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -158,6 +169,7 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str = "admin"
     bootstrap_admin_password: SecretStr | None = None
     tokens: TokenSettings = TokenSettings()
+    password_hash: PasswordHashSettings | None = None
     http: HttpSettings = HttpSettings()
     smtp: SmtpSettings | None = Field(None, description="outbound email; email options need it")
     sms: SmsSettings | None = Field(None, description="outbound SMS; the sms-otp option needs it")

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import bcrypt
 import pytest
 from argon2 import PasswordHasher
 
+from identra.crypto import passwords
 from identra.crypto.passwords import hash_password, is_supported_hash, verify_password
 
 
@@ -45,3 +47,24 @@ def test_imported_django_pbkdf2_verifies() -> None:
 )
 def test_garbage_hashes_never_verify_and_never_raise(garbage: str) -> None:
     assert not verify_password(garbage, "anything").ok
+
+
+def test_hash_parameters_come_from_the_settings(tmp_path: Path) -> None:
+    import pydantic
+
+    from identra.services import build_services
+    from identra.settings import PasswordHashSettings
+    from tests.support import make_settings
+
+    with pytest.raises(pydantic.ValidationError):
+        PasswordHashSettings(memory_cost=1024)  # below OWASP's minimum for argon2id
+    settings = make_settings(
+        tmp_path, password_hash={"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    )
+    try:
+        build_services(settings)
+        stored = hash_password("a-password-1234")
+        assert "$m=19456,t=2,p=1$" in stored
+        assert verify_password(stored, "a-password-1234").ok
+    finally:
+        passwords.configure(time_cost=1, memory_cost=1024, parallelism=1)  # as tests/conftest

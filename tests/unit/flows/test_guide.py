@@ -15,6 +15,7 @@ from identra.flows.ports import UserFacts
 from identra.flows.schema import json_schema
 from identra.flows.text import load, parse_text, render
 from identra.management.routers.flows import router
+from identra.management.routers.flows_generate import router as generate_router
 from tests.unit.flows.test_conditions import Lookups, make_facts
 
 GUIDE = Path(__file__).parents[3] / "docs" / "flows.md"
@@ -104,7 +105,7 @@ def test_the_json_in_the_guide_is_the_showcase() -> None:
 def test_the_guide_lists_the_real_cli_commands() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     commands = {c.name for c in flows_cli.registered_commands}
-    assert commands == {"validate", "apply", "show", "history", "remove", "schema"}
+    assert commands == {"validate", "apply", "show", "history", "remove", "schema", "generate"}
     for name in commands:
         assert f"`identra flows {name}" in text
     for option in ("--org", "--app", "--json"):
@@ -114,7 +115,12 @@ def test_the_guide_lists_the_real_cli_commands() -> None:
 def test_the_guide_lists_the_real_api_routes() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `(GET|PUT|POST|DELETE) (/orgs/[^`]+)` \|", text, re.MULTILINE))
-    real = {(m, r.path) for r in router.routes for m in r.methods}  # type: ignore[attr-defined]
+    real = {
+        (m, r.path)  # type: ignore[attr-defined]
+        for routes in (router.routes, generate_router.routes)
+        for r in routes
+        for m in r.methods  # type: ignore[attr-defined]
+    }
     assert listed == real
 
 
