@@ -87,6 +87,27 @@ def _page(
     return response
 
 
+def _enter(
+    request: Request,
+    rt: InteractiveRuntime,
+    cookie: BrowserCookie,
+    status: int = 200,
+    *,
+    user_code: str = "",
+    error: str | None = None,
+) -> Response:
+    """The code-entry page, with an error when there is one."""
+    return _page(
+        rt,
+        cookie,
+        "device/enter.html",
+        status,
+        action=_action(request),
+        user_code=user_code,
+        error=error,
+    )
+
+
 async def _session(request: Request, rt: InteractiveRuntime, tenant: Tenant) -> SsoSession | None:
     cookie = request.cookies.get(rt.cookies.session_name(tenant.org_id))
     return await rt.sessions.load(cookie, tenant.org_id, rt.services.clock.timestamp())
@@ -130,54 +151,22 @@ async def device(request: Request) -> Response:
     cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
     if request.method == "GET":
         code = request.query_params.get("user_code", "")[:32]
-        return _page(rt, cookie, "device/enter.html", action=_action(request), user_code=code)
+        return _enter(request, rt, cookie, user_code=code)
     form = await read_form(request)
     typed = form.get("user_code", "")[:64]
     if not _csrf_ok(rt, cookie, form.get("csrf", "")):
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            403,
-            action=_action(request),
-            user_code=typed,
-            error=MESSAGES["csrf"],
-        )
+        return _enter(request, rt, cookie, 403, user_code=typed, error=MESSAGES["csrf"])
     if not normalize_user_code(typed):
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code=typed,
-            error=MESSAGES["missing"],
-        )
+        return _enter(request, rt, cookie, 400, user_code=typed, error=MESSAGES["missing"])
     ip = request.client.host if request.client else "unknown"
     limit_key = f"rl:device:{tenant.org_id}:{ip}"
     if int(await rt.services.cache.get(limit_key) or 0) >= WRONG_CODE_LIMIT:
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            429,
-            action=_action(request),
-            user_code=typed,
-            error=MESSAGES["too_many"],
-        )
+        return _enter(request, rt, cookie, 429, user_code=typed, error=MESSAGES["too_many"])
     now = rt.services.clock.timestamp()
     record = await devices.by_user_code(tenant.org_id, typed, now)
     if record is None:
         await rt.services.cache.incr(limit_key, ttl=WRONG_CODE_WINDOW)
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code=typed,
-            error=MESSAGES["unknown"],
-        )
+        return _enter(request, rt, cookie, 400, user_code=typed, error=MESSAGES["unknown"])
     session = await _session(request, rt, tenant)
     if session is not None:
         return await _confirm(request, rt, cookie, tenant, record, session)
@@ -218,39 +207,15 @@ async def resume(request: Request) -> Response:
         or pending is None
         or not hmac.compare_digest(str(pending["browser"]), cookie.digest)
     ):
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code="",
-            error=MESSAGES["gone"],
-        )
+        return _enter(request, rt, cookie, 400, error=MESSAGES["gone"])
     outcome = await rt.flow.result(f"device-{pending_id}")
     if not isinstance(outcome, LoginResult):
         message = MESSAGES["cancelled"] if isinstance(outcome, LoginAborted) else MESSAGES["gone"]
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code="",
-            error=message,
-        )
+        return _enter(request, rt, cookie, 400, error=message)
     now = rt.services.clock.timestamp()
     record = await devices.by_user_code(tenant.org_id, pending["user_code"], now)
     if record is None:
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code="",
-            error=MESSAGES["unknown"],
-        )
+        return _enter(request, rt, cookie, 400, error=MESSAGES["unknown"])
     ip = request.client.host if request.client else None
     session_cookie, session = await rt.sessions.create(
         tenant.org_id, outcome, now, ip, request.headers.get("user-agent")
@@ -270,28 +235,12 @@ async def confirm(request: Request) -> Response:
     cookie = browser_cookie(request, rt.cookies, rt.services.box.digest)
     form = await read_form(request)
     if devices is None or not _csrf_ok(rt, cookie, form.get("csrf", "")):
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            403,
-            action=_action(request),
-            user_code="",
-            error=MESSAGES["csrf"],
-        )
+        return _enter(request, rt, cookie, 403, error=MESSAGES["csrf"])
+    code = form.get("user_code", "")[:32]
     session = await _session(request, rt, tenant)
     if session is None:
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code=form.get("user_code", "")[:32],
-            error=MESSAGES["gone"],
-        )
+        return _enter(request, rt, cookie, 400, user_code=code, error=MESSAGES["gone"])
     now = rt.services.clock.timestamp()
-    code = form.get("user_code", "")[:32]
     if form.get("decision") == "allow":
         record = await devices.approve(
             tenant.org_id,
@@ -308,15 +257,7 @@ async def confirm(request: Request) -> Response:
         record = await devices.deny(tenant.org_id, code, now)
         approved = False
     if record is None:
-        return _page(
-            rt,
-            cookie,
-            "device/enter.html",
-            400,
-            action=_action(request),
-            user_code=code,
-            error=MESSAGES["unknown"],
-        )
+        return _enter(request, rt, cookie, 400, user_code=code, error=MESSAGES["unknown"])
     client_name = await _client_name(request, record.client_id)
     return _page(rt, cookie, "device/done.html", approved=approved, client_name=client_name)
 
