@@ -5,16 +5,14 @@ passwords. (Password, SMS OTP, magic links, Google and passkeys have their own b
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlencode
 
 import pyotp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 
 from identra.admin import flows as flows_admin
 from identra.authenticators.registry import Authenticators
@@ -23,8 +21,15 @@ from identra.flows import text
 from identra.observability import audit
 from identra.storage.repositories import orgs
 from tests.mailserver import MailServer
-from tests.protocol.oidc.live import ClientSite, ClockedLiveServer, chromium, seeding
-from tests.protocol.oidc.support import PASSWORD, App, pkce_pair, query
+from tests.protocol.oidc.live import (
+    ClientSite,
+    ClockedLiveServer,
+    authorize_url,
+    chromium,
+    seeding,
+    watch_csp,
+)
+from tests.protocol.oidc.support import PASSWORD, App, query
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
@@ -139,31 +144,9 @@ async def chrome() -> AsyncIterator[PlaywrightBrowser]:
         yield browser
 
 
-def authorize_url(server: ClockedLiveServer, app: App) -> tuple[str, str]:
-    state = "st-" + secrets.token_hex(4)
-    params = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": app.redirect_uri,
-        "scope": "openid",
-        "state": state,
-        "code_challenge": pkce_pair()[1],
-        "code_challenge_method": "S256",
-    }
-    return f"{server.base_url}/oauth2/authorize?{urlencode(params)}", state
-
-
 async def open_page(chrome: PlaywrightBrowser) -> tuple[Page, list[str]]:
-    context = await chrome.new_context()
-    page = await context.new_page()
-    violations: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            violations.append(message.text)
-
-    page.on("console", console)
-    return page, violations
+    page = await (await chrome.new_context()).new_page()
+    return page, watch_csp(page)
 
 
 async def arrived(site: ClientSite, app: App, mark: int, state: str) -> None:

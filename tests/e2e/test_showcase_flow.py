@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -31,8 +29,15 @@ from identra.clock import Clock
 from identra.observability import audit
 from identra.storage.models import Role, RoleAssignment, User
 from identra.storage.repositories import orgs
-from tests.protocol.oidc.live import ClientSite, ClockedLiveServer, chromium, seeding
-from tests.protocol.oidc.support import PASSWORD, App, password_hash, pkce_pair, query
+from tests.protocol.oidc.live import (
+    ClientSite,
+    ClockedLiveServer,
+    authorize_url,
+    chromium,
+    seeding,
+    watch_csp,
+)
+from tests.protocol.oidc.support import PASSWORD, App, password_hash, query
 from tests.smsgateway import SmsGateway
 from tests.support import ADMIN, ADMIN_PASSWORD, LiveServer, _in_thread
 
@@ -191,31 +196,6 @@ async def chrome() -> AsyncIterator[PlaywrightBrowser]:
         yield browser
 
 
-def authorize_url(server: ClockedLiveServer, app: App) -> tuple[str, str]:
-    state = "st-" + secrets.token_hex(4)
-    params = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": app.redirect_uri,
-        "scope": "openid",
-        "state": state,
-        "code_challenge": pkce_pair()[1],
-        "code_challenge_method": "S256",
-    }
-    return f"{server.base_url}/oauth2/authorize?{urlencode(params)}", state
-
-
-def csp_watch(page: Page) -> list[str]:
-    violations: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            violations.append(message.text)
-
-    page.on("console", console)
-    return violations
-
-
 async def sign_in(page: Page, username: str) -> None:
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
@@ -247,7 +227,7 @@ async def test_a_plain_user_signs_in_with_a_password_only(
 ) -> None:
     context = await chrome.new_context()
     page = await context.new_page()
-    violations = csp_watch(page)
+    violations = watch_csp(page)
     url, state = authorize_url(server, app)
     mark, texts = len(site.hits), len(sms.messages)
     await page.goto(url)

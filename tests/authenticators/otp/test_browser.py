@@ -3,14 +3,12 @@ only, no CSP violations, against a live server with the local SMTP server and SM
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Page
 
 from identra.admin import flows as flows_admin
 from identra.clock import Clock
@@ -19,8 +17,15 @@ from identra.observability import audit
 from identra.storage.repositories import orgs
 from tests.authenticators.otp.test_hosted_pages import IDENTIFIER_THEN_LINK, PASSWORD_THEN_SMS
 from tests.mailserver import MailServer
-from tests.protocol.oidc.live import ClientSite, ClockedLiveServer, chromium, seeding
-from tests.protocol.oidc.support import PASSWORD, App, pkce_pair, query
+from tests.protocol.oidc.live import (
+    ClientSite,
+    ClockedLiveServer,
+    authorize_url,
+    chromium,
+    seeding,
+    watch_csp,
+)
+from tests.protocol.oidc.support import PASSWORD, App, query
 from tests.smsgateway import SmsGateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -79,31 +84,6 @@ async def apps(server: ClockedLiveServer, site: ClientSite) -> dict[str, App]:
 async def chrome() -> AsyncIterator[PlaywrightBrowser]:
     async with chromium() as browser:
         yield browser
-
-
-def authorize_url(server: ClockedLiveServer, app: App) -> tuple[str, str]:
-    params = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": app.redirect_uri,
-        "scope": "openid",
-        "state": "st-" + os.urandom(4).hex(),
-        "nonce": "n",
-        "code_challenge": pkce_pair()[1],
-        "code_challenge_method": "S256",
-    }
-    return f"{server.base_url}/oauth2/authorize?{urlencode(params)}", params["state"]
-
-
-def watch_csp(page: Page) -> list[str]:
-    violations: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            violations.append(message.text)
-
-    page.on("console", console)
-    return violations
 
 
 async def focused(page: Page, attribute: str = "id") -> str:

@@ -15,16 +15,17 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import uvicorn
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import async_playwright
+from playwright.async_api import ConsoleMessage, Page, async_playwright
 
 from identra.app import create_app
 from identra.clock import Clock
 from identra.crypto.secretbox import SecretBox, decode_master_key
 from identra.storage.db import create_engine, session_factory
-from tests.protocol.oidc.support import App, create_user
+from tests.protocol.oidc.support import App, create_user, pkce_pair
 from tests.protocol.oidc.support import create_app as seed_app
 from tests.support import LiveServer
 
@@ -204,3 +205,31 @@ class ClientSite:
                     return hit
             await asyncio.sleep(0.05)
         raise TimeoutError(f"the browser never reached {prefix}")
+
+
+def authorize_url(server: LiveServer, app: App) -> tuple[str, str]:
+    """An authorization request of ``app`` (code flow, PKCE) at the live server: the URL and
+    its ``state``."""
+    params = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": app.redirect_uri,
+        "scope": "openid",
+        "state": "st-" + os.urandom(4).hex(),
+        "nonce": "n",
+        "code_challenge": pkce_pair()[1],
+        "code_challenge_method": "S256",
+    }
+    return f"{server.base_url}/oauth2/authorize?{urlencode(params)}", params["state"]
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Collects the page's Content-Security-Policy violations (a test asserts there are none)."""
+    violations: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", console)
+    return violations
