@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identra.observability import audit
 from identra.storage.models.users import Credential
+from identra.storage.repositories import credentials
 
 KIND = "backup_codes"
 
@@ -48,16 +49,7 @@ class BackupCodeStore:
 
     async def get(self, org_id: str, user_id: str) -> CodeSet | None:
         async with self._sessions() as session:
-            row = await session.scalar(
-                select(Credential)
-                .where(
-                    Credential.org_id == org_id,
-                    Credential.user_id == user_id,
-                    Credential.kind == KIND,
-                )
-                .order_by(Credential.created_at.desc())
-                .limit(1)
-            )
+            row = await credentials.newest(session, org_id, user_id, KIND)
         return None if row is None else _code_set(row)
 
     async def replace(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from identra.observability import audit
 from identra.storage.models import Organization, User
 from identra.storage.models.users import Credential
+from identra.storage.repositories import credentials
 
 KIND = "totp"
 
@@ -47,16 +48,7 @@ class TotpStore:
 
     async def get(self, org_id: str, user_id: str) -> StoredTotp | None:
         async with self._sessions() as session:
-            row = await session.scalar(
-                select(Credential)
-                .where(
-                    Credential.org_id == org_id,
-                    Credential.user_id == user_id,
-                    Credential.kind == KIND,
-                )
-                .order_by(Credential.created_at.desc())
-                .limit(1)
-            )
+            row = await credentials.newest(session, org_id, user_id, KIND)
         if row is None or not row.secret_encrypted:
             return None
         return StoredTotp(row.id, row.secret_encrypted, int((row.data or {}).get("last_step", -1)))
