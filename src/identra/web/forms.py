@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
@@ -10,7 +12,10 @@ MAX_FIELD = 4096
 LARGE_FIELDS = {"credential": 16384}
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, limits: Mapping[str, int] | None = None) -> dict[str, str]:
+    """The posted fields (first value of each), each cut to its limit (``limits``, else
+    :data:`LARGE_FIELDS`, else :data:`MAX_FIELD`); anything but a urlencoded form is empty."""
+    sizes = {**LARGE_FIELDS, **(limits or {})}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return {}
@@ -19,5 +24,5 @@ async def read_form(request: Request) -> dict[str, str]:
     for key, value in form.multi_items():
         if isinstance(value, UploadFile) or key in out:
             continue  # files and repeated fields are ignored: first value wins
-        out[key] = value[: LARGE_FIELDS.get(key, MAX_FIELD)]
+        out[key] = value[: sizes.get(key, MAX_FIELD)]
     return out

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -25,13 +24,14 @@ from identra.selfservice.sessions import SsoSessions
 from identra.services import Services
 from identra.storage.models import Organization
 from identra.storage.repositories import orgs
+from identra.web import forms
 from identra.web.login import pages
 from identra.web.login.cookies import BrowserCookie, browser_cookie, remember_browser
 from identra.web.login.runtime import InteractiveRuntime, for_app
 from identra.web.tenants import resolve_tenant
 
-MAX_FIELD = 4096
 PASSWORD_FIELDS = ("password", "new_password", "confirm_password", "current_password", "confirm")
+FIELD_LIMITS = {**{name: 2048 for name in PASSWORD_FIELDS}, "credential": forms.MAX_FIELD}
 
 
 @dataclass
@@ -150,19 +150,9 @@ async def page(request: Request) -> Page | Response:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The posted form fields (first value of each); anything but a urlencoded form is empty."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return {}
-    form = await request.form()
-    out: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile) or key in out:
-            continue
-        # Passwords may be up to 1024 characters; the policy reports longer ones itself.
-        limit = 2048 if key in PASSWORD_FIELDS else MAX_FIELD
-        out[key] = value[:limit]
-    return out
+    """The posted form fields; passwords may be up to 1024 characters (the policy reports
+    longer ones itself), so their fields are kept to 2048."""
+    return await forms.read_form(request, FIELD_LIMITS)
 
 
 def kept(form: dict[str, str], *names: str) -> dict[str, str]:
