@@ -1,0 +1,12 @@
+// The Flows section: the visual login-flow designer, loaded on demand so the main bundle stays small.
+import { Suspense, lazy } from "react";
+
+const FlowsPage = lazy(() => import("../designer/FlowsPage"));
+
+export function Flows() {
+  return (
+    <Suspense fallback={<p role="status">Loading the flow designer…</p>}>
+      <FlowsPage />
+    </Suspense>
+  );
+}
