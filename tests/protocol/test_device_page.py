@@ -130,3 +130,28 @@ async def test_confirmation_needs_a_session_and_the_right_browser(h: Harness) ->
     )
     assert forged.status_code == 403
     assert (await _poll(h, app, body)).json()["error"] == "authorization_pending"
+
+
+async def test_a_code_is_only_valid_at_its_own_organization(h: Harness) -> None:
+    """A user code issued in ``acme`` is unknown at the root's page and the other way round,
+    and trying it there counts as a wrong guess without touching the device's request."""
+    await h.create_org("acme")
+    acme_app = await make_app(h, org="acme", type="native", grant_types=[DEVICE_CODE])
+    issued = await h.client.post(
+        "/o/acme/oauth2/device_authorization",
+        data={"client_id": acme_app.client_id, "scope": "openid"},
+    )
+    assert issued.status_code == 200, issued.text
+    acme_code = issued.json()["user_code"]
+    root_app, root_body = await _tv(h)
+
+    at_root = await _enter(_browser(h), acme_code)
+    assert at_root.status_code == 400 and "not valid" in at_root.text
+    b = _browser(h)
+    at_acme = await _enter(b, root_body["user_code"], await b.client.get("/o/acme/device"))
+    assert at_acme.status_code == 400 and "not valid" in at_acme.text
+
+    own = _browser(h)
+    login = await _enter(own, acme_code, await own.client.get("/o/acme/device"))
+    assert login.status_code == 200 and 'name="password"' in login.text
+    assert (await _poll(h, root_app, root_body)).json()["error"] == "authorization_pending"
