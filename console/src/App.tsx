@@ -3,6 +3,7 @@ import { createClient, type ApiClient, type OrgOut } from "./api/client";
 import { ConsoleContext } from "./context";
 import { Link, useRouter } from "./router";
 import { ApplicationCreate, ApplicationList } from "./sections/Applications";
+import { Flows } from "./sections/Flows";
 import { Overview } from "./sections/Overview";
 import { UserCreateForm, UserList } from "./sections/Users";
 
@@ -10,11 +11,13 @@ const NAV = [
   { to: "/console/", label: "Overview" },
   { to: "/console/applications", label: "Applications" },
   { to: "/console/users", label: "Users" },
+  { to: "/console/flows", label: "Flows" },
 ];
 
 function Page() {
   const { path } = useRouter();
   const clean = path.replace(/\/+$/, "");
+  if (clean === "/console/flows" || clean.startsWith("/console/flows/")) return <Flows />;
   switch (clean) {
     case "/console/applications":
       return <ApplicationList />;
