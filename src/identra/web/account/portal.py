@@ -555,16 +555,7 @@ async def enroll_continue(request: Request) -> Response:
         await _save_enrollment(s, enroll_id, option, {}, done=True)
     else:
         await cache.delete(_ENROLL + enroll_id)
-    async with s.p.rt.services.sessions.begin() as db:
-        audit.record(
-            db,
-            org_id=s.org_id,
-            action="credential.enroll",
-            actor=audit.Actor("user", s.user_id, s.p.ip),
-            target_type="credential",
-            target_id=outcome.credential_id,
-            details={"kind": enroller.kind},
-        )
+    # The enroller's store writes the `credential.enrolled` audit record with the new row.
     if outcome.show is not None:
         return _enroll_page(s, enroll_id, option, enroller, outcome.show, True)
     return await _show(s, "security", message=f"{enroller.label} was added to your account.")
