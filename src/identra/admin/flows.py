@@ -1,7 +1,8 @@
 """Login flows of an organization: its default and per-application flows, as revisions.
 
 Applying a flow validates it completely (shape, graph, and against the authenticators this
-server offers and the organization's identity providers) and stores a new revision; earlier
+server offers, the organization's enabled identity providers (``idp:<name>``) and its enabled
+authentication actions (``action:<name>``)) and stores a new revision; earlier
 revisions stay for the record and for logins in progress that pinned them. Removing an
 application's flow makes it use the organization default again; removing the default makes the
 organization use the built-in password flow.
@@ -15,14 +16,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identra.actions.model import AUTHENTICATION
 from identra.errors import InvalidInput, NotFound
 from identra.flows.builtin import BUILTIN_REF, builtin
 from identra.flows.document import FlowDocument, FlowInvalid, dump, parse
 from identra.observability import audit
-from identra.storage.models import Application, Flow, IdentityProvider, Organization
+from identra.storage.models import Action, Application, Flow, IdentityProvider, Organization
 from identra.storage.repositories.flows import active_row
 
 DEFAULT_SLOT = "org-default"
+ACTION_PREFIX = "action:"
 
 
 class FlowRejected(InvalidInput):
@@ -37,10 +40,12 @@ class FlowRejected(InvalidInput):
 @dataclass(frozen=True)
 class OptionCatalog:
     """The options a flow may name: the server's authenticators (by option name or prefix,
-    with whether each can identify a user) and the organization's identity providers."""
+    with whether each can identify a user), the organization's enabled identity providers
+    (``idp:<name>``) and its enabled authentication actions (``action:<name>``)."""
 
     authenticators: dict[str, bool]  # name or "prefix:" -> first factor
     idps: frozenset[str]
+    actions: frozenset[str] = frozenset()
 
     def _lookup(self, option: str) -> bool | None:
         if option in self.authenticators:
@@ -49,7 +54,15 @@ class OptionCatalog:
         if sep and f"{head}:" in self.authenticators:
             if head == "idp" and rest not in self.idps:
                 return None
+            if head == "action" and rest not in self.actions:
+                return None
             return self.authenticators[f"{head}:"]
+        return None
+
+    def unknown(self, option: str) -> str | None:
+        """Why ``option`` is refused, where a more precise message than the parser's helps."""
+        if option.startswith(ACTION_PREFIX) and "action:" in self.authenticators:
+            return f"no active authentication action named {option[len(ACTION_PREFIX) :]!r}"
         return None
 
     def known(self, option: str) -> bool:
@@ -77,7 +90,30 @@ async def catalog(
             IdentityProvider.org_id == org.id, IdentityProvider.enabled.is_(True)
         )
     )
-    return OptionCatalog(authenticators, frozenset(names))
+    actions = frozenset(a.name for a in await authentication_actions(session, org))
+    return OptionCatalog(authenticators, frozenset(names), actions)
+
+
+async def authentication_actions(session: AsyncSession, org: Organization) -> list[Action]:
+    """The organization's enabled authentication actions (``action:<name>``), by name."""
+    rows = await session.scalars(
+        select(Action)
+        .where(Action.org_id == org.id, Action.type == AUTHENTICATION, Action.enabled.is_(True))
+        .order_by(Action.name)
+    )
+    return list(rows)
+
+
+def _explained(problems: list[tuple[str, str]], options: OptionCatalog) -> list[tuple[str, str]]:
+    """The parser's problems, with a precise message for an unknown ``action:<name>``."""
+    out = []
+    for path, message in problems:
+        prefix = "no enabled authenticator offers "
+        if message.startswith(prefix):
+            option = message[len(prefix) :].strip("'\"")
+            message = options.unknown(option) or message
+        out.append((path, message))
+    return out
 
 
 def check(raw: Any, options: OptionCatalog | None) -> FlowDocument:
@@ -86,7 +122,8 @@ def check(raw: Any, options: OptionCatalog | None) -> FlowDocument:
             return parse(raw)
         return parse(raw, known_option=options.known, first_factor=options.first_factor)
     except FlowInvalid as invalid:
-        raise FlowRejected(invalid.problems) from invalid
+        problems = invalid.problems if options is None else _explained(invalid.problems, options)
+        raise FlowRejected(problems) from invalid
 
 
 async def _application(session: AsyncSession, org: Organization, client_id: str) -> Application:

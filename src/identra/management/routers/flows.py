@@ -4,7 +4,8 @@
 ``PUT`` takes the JSON document (``application/json``) or the text form (``text/plain``) and
 stores a new revision; ``GET`` answers both forms; ``DELETE`` falls back to the inherited flow.
 ``POST .../flows/validate`` checks a flow without storing it; ``GET .../flows/schema`` is the
-JSON Schema. An invalid flow is a 422 problem listing every problem with its path.
+JSON Schema; ``GET .../flows/catalog`` is what a flow may name (the designer's palette). An
+invalid flow is a 422 problem listing every problem with its path.
 """
 
 from __future__ import annotations
@@ -13,20 +14,27 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from sqlalchemy import select
 
 from identra.admin import flows as service
+from identra.authenticators.federated.accounts import Provider
 from identra.authenticators.registry import Authenticators
 from identra.flows import text
-from identra.flows.document import FlowInvalid, dump
+from identra.flows.document import FIELDS, FlowInvalid, dump
 from identra.flows.schema import json_schema
 from identra.management.deps import Scope, require
 from identra.management.problems import Problem
 from identra.management.resources import resource_router
+from identra.storage.models import Application, Group, IdentityProvider, Role, UserStore
+from identra.web.login.runtime import for_app
 
 router = resource_router("/orgs/{org}/flows", "flows")
 Read = Annotated[Scope, Depends(require("flows", "read"))]
 Write = Annotated[Scope, Depends(require("flows", "write"))]
 MAX_BODY = 256 * 1024
+NODE_KINDS = ("identify", "step", "enroll", "limit_sessions", "condition", "set", "allow", "deny",
+              "lock")  # fmt: skip
+MAX_LISTED = 1000  # roles, groups, applications... listed in the catalog
 # The body is read by hand (JSON document or text form); this documents it in OpenAPI.
 FLOW_BODY: dict[str, Any] = {
     "requestBody": {
@@ -41,7 +49,7 @@ FLOW_BODY: dict[str, Any] = {
 }
 
 
-def _rejected(problems: list[tuple[str, str]]) -> Problem:
+def rejected_problem(problems: list[tuple[str, str]]) -> Problem:
     return Problem(
         422,
         "Unprocessable Content",
@@ -70,14 +78,19 @@ async def _document(request: Request) -> Any:
         try:
             return text.parse_text(content)
         except FlowInvalid as invalid:
-            raise _rejected(invalid.problems) from invalid
+            raise rejected_problem(invalid.problems) from invalid
     raise Problem(
         415, "Unsupported Media Type", "send application/json (document) or text/plain (text form)"
     )
 
 
-async def _catalog(scope: Scope) -> service.OptionCatalog:
-    known = Authenticators.for_services(scope.services).catalog()
+def authenticators(request: Request) -> Authenticators:
+    """The running application's authenticator registry (the one its login pages use)."""
+    return for_app(request.app).authenticators
+
+
+async def option_catalog(request: Request, scope: Scope) -> service.OptionCatalog:
+    known = authenticators(request).catalog()
     return await service.catalog(scope.session, scope.org, known)
 
 
@@ -96,10 +109,15 @@ async def _put(request: Request, scope: Scope, client_id: str | None) -> dict[st
     raw = await _document(request)
     try:
         record = await service.apply(
-            scope.session, scope.org, client_id, raw, await _catalog(scope), scope.actor
+            scope.session,
+            scope.org,
+            client_id,
+            raw,
+            await option_catalog(request, scope),
+            scope.actor,
         )
     except service.FlowRejected as rejected:
-        raise _rejected(rejected.problems) from rejected
+        raise rejected_problem(rejected.problems) from rejected
     return _out(record)
 
 
@@ -109,14 +127,78 @@ async def flow_schema(scope: Read) -> dict[str, Any]:
     return json_schema()
 
 
+async def _names(scope: Scope, column: Any, *where: Any) -> list[str]:
+    model = column.class_
+    rows = await scope.session.scalars(
+        select(column)
+        .where(model.org_id == scope.org.id, *where)
+        .order_by(column)
+        .limit(MAX_LISTED)
+    )
+    return [str(name) for name in rows]
+
+
+@router.get("/catalog")
+async def flow_catalog(request: Request, scope: Read) -> dict[str, Any]:
+    """What a flow may name: options (authenticators, ``idp:<name>``, ``action:<name>``),
+    the roles, groups, user stores and applications conditions test, and the node kinds."""
+    registry = authenticators(request)
+    options: list[dict[str, Any]] = []
+    for item in registry.items:
+        if item.name.endswith(":"):
+            continue  # parameterised (idp:, action:): listed per provider or action below
+        options.append(
+            {"option": item.name, "label": item.label, "first_factor": item.first_factor,
+             "kind": "authenticator"}
+        )  # fmt: skip
+    idp = registry.find("idp:x")
+    if idp is not None:
+        providers = await scope.session.scalars(
+            select(IdentityProvider)
+            .where(IdentityProvider.org_id == scope.org.id, IdentityProvider.enabled.is_(True))
+            .order_by(IdentityProvider.name)
+            .limit(MAX_LISTED)
+        )
+        for row in providers:
+            provider = Provider(
+                row.id, row.org_id, row.name, row.kind, row.enabled, {}, None, False
+            )
+            options.append(
+                {"option": f"idp:{row.name}", "label": provider.display_name,
+                 "first_factor": idp.first_factor, "kind": "idp"}
+            )  # fmt: skip
+    if registry.find("action:x") is not None:
+        for action in await service.authentication_actions(scope.session, scope.org):
+            label = (action.config or {}).get("label") or action.name
+            options.append(
+                {"option": f"action:{action.name}", "label": str(label),
+                 "first_factor": (action.config or {}).get("mode") != "second_factor",
+                 "kind": "action"}
+            )  # fmt: skip
+    apps = await scope.session.execute(
+        select(Application.client_id, Application.name)
+        .where(Application.org_id == scope.org.id)
+        .order_by(Application.name)
+        .limit(MAX_LISTED)
+    )
+    return {
+        "options": options,
+        "roles": await _names(scope, Role.name),
+        "groups": await _names(scope, Group.name),
+        "user_stores": await _names(scope, UserStore.identifier, UserStore.enabled.is_(True)),
+        "applications": [{"client_id": c, "name": n} for c, n in apps],
+        "node_kinds": [kind for kind in NODE_KINDS if kind in FIELDS],
+    }
+
+
 @router.post("/validate", openapi_extra=FLOW_BODY)
 async def validate_flow(request: Request, scope: Read) -> dict[str, Any]:
     """Check a flow (JSON or text form) without storing it; the canonical forms when valid."""
     raw = await _document(request)
     try:
-        document = service.check(raw, await _catalog(scope))
+        document = service.check(raw, await option_catalog(request, scope))
     except service.FlowRejected as rejected:
-        raise _rejected(rejected.problems) from rejected
+        raise rejected_problem(rejected.problems) from rejected
     return {"document": dump(document), "text": text.render(document)}
 
 
