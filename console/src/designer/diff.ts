@@ -3,8 +3,8 @@
 export type DiffLine = { kind: "same" | "add" | "remove"; text: string };
 
 export function lineDiff(before: string, after: string): DiffLine[] {
-  const a = before.replace(/\n$/, "").split("\n");
-  const b = after.replace(/\n$/, "").split("\n");
+  const a = before ? before.replace(/\n$/, "").split("\n") : [];
+  const b = after ? after.replace(/\n$/, "").split("\n") : [];
   // Trim the common head and tail so the table stays small for small edits.
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
