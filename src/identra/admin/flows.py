@@ -10,7 +10,8 @@ organization use the built-in password flow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -45,7 +46,8 @@ class OptionCatalog:
 
     authenticators: dict[str, bool]  # name or "prefix:" -> first factor
     idps: frozenset[str]
-    actions: frozenset[str] = frozenset()
+    # action name -> first factor (a ``config.mode: second_factor`` action is not one)
+    actions: Mapping[str, bool] = field(default_factory=dict)
 
     def _lookup(self, option: str) -> bool | None:
         if option in self.authenticators:
@@ -54,8 +56,8 @@ class OptionCatalog:
         if sep and f"{head}:" in self.authenticators:
             if head == "idp" and rest not in self.idps:
                 return None
-            if head == "action" and rest not in self.actions:
-                return None
+            if head == "action":
+                return self.actions.get(rest)
             return self.authenticators[f"{head}:"]
         return None
 
@@ -90,8 +92,13 @@ async def catalog(
             IdentityProvider.org_id == org.id, IdentityProvider.enabled.is_(True)
         )
     )
-    actions = frozenset(a.name for a in await authentication_actions(session, org))
+    actions = {a.name: action_first_factor(a) for a in await authentication_actions(session, org)}
     return OptionCatalog(authenticators, frozenset(names), actions)
+
+
+def action_first_factor(action: Action) -> bool:
+    """Can the authentication action identify a user on its own (not ``second_factor``)?"""
+    return (action.config or {}).get("mode") != "second_factor"
 
 
 async def authentication_actions(session: AsyncSession, org: Organization) -> list[Action]:

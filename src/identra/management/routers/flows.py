@@ -11,9 +11,10 @@ invalid flow is a 422 problem listing every problem with its path.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from identra.admin import flows as service
@@ -138,19 +139,44 @@ async def _names(scope: Scope, column: Any, *where: Any) -> list[str]:
     return [str(name) for name in rows]
 
 
+class CatalogOption(BaseModel):
+    option: str = Field(description="as written in a flow: password, idp:<name>, action:<name>")
+    label: str
+    first_factor: bool = Field(description="can identify a user on its own")
+    kind: Literal["authenticator", "idp", "action"]
+
+
+class CatalogApplication(BaseModel):
+    client_id: str
+    name: str
+
+
+class FlowCatalog(BaseModel):
+    options: list[CatalogOption]
+    roles: list[str]
+    groups: list[str]
+    user_stores: list[str]
+    applications: list[CatalogApplication]
+    node_kinds: list[str]
+
+
 @router.get("/catalog")
-async def flow_catalog(request: Request, scope: Read) -> dict[str, Any]:
+async def flow_catalog(request: Request, scope: Read) -> FlowCatalog:
     """What a flow may name: options (authenticators, ``idp:<name>``, ``action:<name>``),
     the roles, groups, user stores and applications conditions test, and the node kinds."""
     registry = authenticators(request)
-    options: list[dict[str, Any]] = []
+    options: list[CatalogOption] = []
     for item in registry.items:
         if item.name.endswith(":"):
             continue  # parameterised (idp:, action:): listed per provider or action below
         options.append(
-            {"option": item.name, "label": item.label, "first_factor": item.first_factor,
-             "kind": "authenticator"}
-        )  # fmt: skip
+            CatalogOption(
+                option=item.name,
+                label=item.label,
+                first_factor=item.first_factor,
+                kind="authenticator",
+            )
+        )
     idp = registry.find("idp:x")
     if idp is not None:
         providers = await scope.session.scalars(
@@ -164,31 +190,38 @@ async def flow_catalog(request: Request, scope: Read) -> dict[str, Any]:
                 row.id, row.org_id, row.name, row.kind, row.enabled, {}, None, False
             )
             options.append(
-                {"option": f"idp:{row.name}", "label": provider.display_name,
-                 "first_factor": idp.first_factor, "kind": "idp"}
-            )  # fmt: skip
+                CatalogOption(
+                    option=f"idp:{row.name}",
+                    label=provider.display_name,
+                    first_factor=idp.first_factor,
+                    kind="idp",
+                )
+            )
     if registry.find("action:x") is not None:
         for action in await service.authentication_actions(scope.session, scope.org):
             label = (action.config or {}).get("label") or action.name
             options.append(
-                {"option": f"action:{action.name}", "label": str(label),
-                 "first_factor": (action.config or {}).get("mode") != "second_factor",
-                 "kind": "action"}
-            )  # fmt: skip
+                CatalogOption(
+                    option=f"action:{action.name}",
+                    label=str(label),
+                    first_factor=service.action_first_factor(action),
+                    kind="action",
+                )
+            )
     apps = await scope.session.execute(
         select(Application.client_id, Application.name)
         .where(Application.org_id == scope.org.id)
         .order_by(Application.name)
         .limit(MAX_LISTED)
     )
-    return {
-        "options": options,
-        "roles": await _names(scope, Role.name),
-        "groups": await _names(scope, Group.name),
-        "user_stores": await _names(scope, UserStore.identifier, UserStore.enabled.is_(True)),
-        "applications": [{"client_id": c, "name": n} for c, n in apps],
-        "node_kinds": [kind for kind in NODE_KINDS if kind in FIELDS],
-    }
+    return FlowCatalog(
+        options=options,
+        roles=await _names(scope, Role.name),
+        groups=await _names(scope, Group.name),
+        user_stores=await _names(scope, UserStore.identifier, UserStore.enabled.is_(True)),
+        applications=[CatalogApplication(client_id=c, name=n) for c, n in apps],
+        node_kinds=[kind for kind in NODE_KINDS if kind in FIELDS],
+    )
 
 
 @router.post("/validate", openapi_extra=FLOW_BODY)
