@@ -134,7 +134,7 @@ describe("Designer", { timeout: 30_000 }, () => {
       ],
     };
     const texts: string[] = [];
-    const impl: typeof fetch = async (input, init) => {
+    const impl: typeof fetch = async (_input, init) => {
       const type = (init?.headers as Record<string, string>)["content-type"] ?? "";
       if (type.startsWith("text/plain")) {
         const body = String(init?.body);
