@@ -32,6 +32,7 @@ NULLABLE = {
     "access_token_ttl",
     "refresh_token_ttl",
     "backchannel_logout_uri",
+    "token_rate_limit",
     "sector_identifier_uri",
 }
 

@@ -13,6 +13,7 @@ from identra.storage.repositories.client_settings import OIDC_OPTIONS, oidc_opti
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ScopeToken = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
 Ttl = Annotated[int, Field(ge=60, le=365 * 86400)]
+RateLimit = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
 # OIDC Core §8 / OIDC Registration §2 (decision 0027).
 SubjectType = Literal["public", "pairwise"]
 IdTokenAlg = Literal["RS256", "PS256", "ES256", "EdDSA"]
@@ -21,6 +22,7 @@ SECTOR_DOC = (
     "https URL of a JSON array listing every redirect URI (fetched when set); its host is the "
     "pairwise sector"
 )
+RATE_DOC = "token requests a minute this client may make, counted across all nodes; null: no limit"
 ALG_DOC = "algorithm of the ID tokens (and logout tokens): one the deployment has an active key for"
 
 
@@ -45,6 +47,7 @@ class AppCreate(Strict):
     subject_type: SubjectType = Field("public", description=SUBJECT_TYPE_DOC)
     sector_identifier_uri: Uri | None = Field(None, description=SECTOR_DOC)
     id_token_signed_response_alg: IdTokenAlg = Field("RS256", description=ALG_DOC)
+    token_rate_limit: RateLimit | None = Field(None, description=RATE_DOC)
 
     def to_new_app(self) -> NewApp:
         """The service's input: sign-in options go into the application's settings."""
@@ -73,6 +76,7 @@ class AppPatch(Strict):
     subject_type: SubjectType = Omittable()
     sector_identifier_uri: Uri | None = None
     id_token_signed_response_alg: IdTokenAlg = Omittable()
+    token_rate_limit: RateLimit | None = None
 
 
 class AppOut(Resource):
@@ -98,6 +102,7 @@ class AppOut(Resource):
     subject_type: str = "public"
     sector_identifier_uri: str | None = None
     id_token_signed_response_alg: str = "RS256"
+    token_rate_limit: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -123,6 +128,7 @@ SETTINGS_FIELDS = (
     "skip_consent",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "token_rate_limit",
     *OIDC_OPTIONS,
 )
 

@@ -54,6 +54,23 @@ def assertion_audiences(request: ProtocolRequest, tenant: Tenant) -> set[str]:
     return {tenant.issuer, f"{tenant.issuer}/oauth2/token", endpoint_url(request, tenant)}
 
 
+def claimed_client_id(request: ProtocolRequest) -> str | None:
+    """The client id a request names (Basic, form or assertion), unverified; None if unreadable.
+
+    For accounting only (``throttle``), never for a decision about the client itself.
+    """
+    try:
+        assertion = single(request.form, "client_assertion")
+        if assertion is not None:
+            return asserted_client_id(assertion)
+        authorization = request.header("authorization") or ""
+        if authorization[:6].lower() == "basic ":
+            return _basic_credentials(authorization)[0]
+        return single(request.form, "client_id")
+    except (InvalidClient, InvalidRequest):
+        return None
+
+
 async def authenticate_client(
     request: ProtocolRequest,
     tenant: Tenant,

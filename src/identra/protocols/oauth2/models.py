@@ -40,6 +40,8 @@ class Client:
     # RFC 9449 §5.2 dpop_bound_access_tokens; RFC 9126 §6 require_pushed_authorization_requests.
     dpop_bound_access_tokens: bool = field(default=False, kw_only=True)
     require_pushed_authorization_requests: bool = field(default=False, kw_only=True)
+    # Token requests a minute, counted across nodes (``throttle``); None: no limit.
+    token_rate_limit: int | None = field(default=None, kw_only=True)
 
     @property
     def is_public(self) -> bool:

@@ -41,7 +41,12 @@ def to_client(app: Application) -> Client:
         require_pushed_authorization_requests=bool(
             (app.settings or {}).get("require_pushed_authorization_requests")
         ),
+        token_rate_limit=_positive((app.settings or {}).get("token_rate_limit")),
     )
+
+
+def _positive(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class SqlClientStore:

@@ -1,11 +1,13 @@
 """RFC 6749 §3.2: the token endpoint.
 
 Order of checks: POST only (§3.2), form body (§4.1.3), client authentication (§3.2.1, with
-RFC 7523 §2.2 JWT assertions when ``ctx.extras`` offers them), ``grant_type`` known and enabled
-for the client (§5.2 unsupported_grant_type / unauthorized_client), the DPoP proof if one was
-sent or the client must send one (RFC 9449 §5, §5.2 ``dpop_bound_access_tokens``), then the
-grant's own validation. A verified proof's key thumbprint travels to the grant as
-``ctx.dpop_jkt``, and ``tokens.issue_access_token`` binds the access token to it.
+RFC 7523 §2.2 JWT assertions when ``ctx.extras`` offers them) between the cross-node limits of
+``throttle`` (failed authentications per address and client, then the client's own rate),
+``grant_type`` known and enabled for the client (§5.2 unsupported_grant_type /
+unauthorized_client), the DPoP proof if one was sent or the client must send one (RFC 9449 §5,
+§5.2 ``dpop_bound_access_tokens``), then the grant's own validation. A verified proof's key
+thumbprint travels to the grant as ``ctx.dpop_jkt``, and ``tokens.issue_access_token`` binds
+the access token to it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from identra.protocols.http import ProtocolRequest, ProtocolResponse
-from identra.protocols.oauth2 import dpop
-from identra.protocols.oauth2.client_auth import authenticate_client, endpoint_url
+from identra.protocols.oauth2 import dpop, throttle
+from identra.protocols.oauth2.client_auth import (
+    authenticate_client,
+    claimed_client_id,
+    endpoint_url,
+)
 from identra.protocols.oauth2.context import TokenContext
 from identra.protocols.oauth2.errors import (
+    InvalidClient,
     InvalidDpopProof,
     InvalidRequest,
     OAuth2Error,
@@ -45,13 +52,25 @@ class TokenEndpoint:
         if content_type != "application/x-www-form-urlencoded":
             raise InvalidRequest("the body must be application/x-www-form-urlencoded")
         grant_type = required(request.form, "grant_type")
-        client = await authenticate_client(
-            request,
-            ctx.tenant,
-            ctx.clients,
-            ctx.verifier,
-            assertions=ctx.extras.assertions if ctx.extras is not None else None,
-        )
+        cache = ctx.extras.cache if ctx.extras is not None else None
+        caller = throttle.Caller(ctx.tenant.org_id, request.client_ip, claimed_client_id(request))
+        now = ctx.now()
+        if cache is not None:
+            await throttle.refuse_blocked(cache, caller, now)
+        try:
+            client = await authenticate_client(
+                request,
+                ctx.tenant,
+                ctx.clients,
+                ctx.verifier,
+                assertions=ctx.extras.assertions if ctx.extras is not None else None,
+            )
+        except InvalidClient:
+            if cache is not None:
+                await throttle.count_failure(cache, caller, now)
+            raise
+        if cache is not None:
+            await throttle.admit(cache, client, now)
         grant = self._grants.get(grant_type)
         if grant is None:
             raise UnsupportedGrantType(f"unsupported grant_type {grant_type}")
