@@ -39,6 +39,77 @@ export interface paths {
         patch: operations["update_org_api_v1_orgs__org__patch"];
         trace?: never;
     };
+    "/api/v1/orgs/{org}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Actions */
+        get: operations["list_actions_api_v1_orgs__org__actions_get"];
+        put?: never;
+        /** Create Action */
+        post: operations["create_action_api_v1_orgs__org__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/actions/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Types */
+        get: operations["list_types_api_v1_orgs__org__actions_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Action */
+        get: operations["get_action_api_v1_orgs__org__actions__action_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Action */
+        delete: operations["delete_action_api_v1_orgs__org__actions__action_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Action */
+        patch: operations["update_action_api_v1_orgs__org__actions__action_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/actions/{action_id}/signing-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate Signing Secret */
+        post: operations["rotate_signing_secret_api_v1_orgs__org__actions__action_id__signing_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/applications": {
         parameters: {
             query?: never;
@@ -243,6 +314,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/flows/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flow Catalog
+         * @description What a flow may name: options (authenticators, ``idp:<name>``, ``action:<name>``),
+         *     the roles, groups, user stores and applications conditions test, and the node kinds.
+         */
+        get: operations["flow_catalog_api_v1_orgs__org__flows_catalog_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/flows/default": {
         parameters: {
             query?: never;
@@ -276,6 +368,47 @@ export interface paths {
         get: operations["default_flow_history_api_v1_orgs__org__flows_default_history_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/flows/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate Flow
+         * @description Compile a description into a flow for review (rules on this server; an LLM only when
+         *     configured). Nothing is stored.
+         */
+        post: operations["generate_flow_api_v1_orgs__org__flows_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/flows/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Flow Node
+         * @description The page the login shows at one node of a flow (validated, never stored).
+         */
+        post: operations["preview_flow_node_api_v1_orgs__org__flows_preview_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -625,10 +758,300 @@ export interface paths {
         patch: operations["update_user_api_v1_orgs__org__users__user_id__patch"];
         trace?: never;
     };
+    "/api/v1/orgs/{org}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Webhooks */
+        get: operations["list_webhooks_api_v1_orgs__org__webhooks_get"];
+        put?: never;
+        /** Create Webhook */
+        post: operations["create_webhook_api_v1_orgs__org__webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Webhook */
+        get: operations["get_webhook_api_v1_orgs__org__webhooks__webhook_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Webhook */
+        delete: operations["delete_webhook_api_v1_orgs__org__webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Webhook */
+        patch: operations["update_webhook_api_v1_orgs__org__webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Messages
+         * @description The newest outbox messages of the webhook, with their delivery state.
+         */
+        get: operations["list_messages_api_v1_orgs__org__webhooks__webhook_id__messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate Secret */
+        post: operations["rotate_secret_api_v1_orgs__org__webhooks__webhook_id__secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionCreate */
+        ActionCreate: {
+            /**
+             * Authentication
+             * @description how Identra authenticates to the endpoint
+             */
+            authentication?: components["schemas"]["AuthNone"] | components["schemas"]["AuthBasic"] | components["schemas"]["AuthBearer"] | components["schemas"]["AuthApiKey"];
+            /**
+             * Config
+             * @description type-specific settings
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Endpoint
+             * @description absolute https URL (http only for loopback)
+             */
+            endpoint: string;
+            /**
+             * Failure Policy
+             * @default fail_closed
+             * @enum {string}
+             */
+            failure_policy?: "fail_closed" | "fail_open";
+            /**
+             * Name
+             * @description letters, digits, '.', '_', '-'; a flow names it action:<name>
+             */
+            name: string;
+            /** @description when the action applies; null: always */
+            rule?: components["schemas"]["RuleIn"] | null;
+            /**
+             * Signed
+             * @description sign requests (Standard Webhooks); the secret is shown once
+             * @default false
+             */
+            signed?: boolean;
+            /**
+             * Timeout Ms
+             * @default 2000
+             */
+            timeout_ms?: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "preIssueAccessToken" | "preUpdatePassword" | "preUpdateProfile" | "preRegistration" | "authentication";
+        };
+        /** ActionOut */
+        ActionOut: {
+            /**
+             * Authentication
+             * @description the type and non-secret names only
+             */
+            authentication: {
+                [key: string]: string;
+            };
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Endpoint */
+            endpoint: string;
+            /** Failure Policy */
+            failure_policy: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Rule */
+            rule: {
+                [key: string]: unknown;
+            } | null;
+            /** Signed */
+            signed: boolean;
+            /** Timeout Ms */
+            timeout_ms: number;
+            /** Type */
+            type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** ActionPatch */
+        ActionPatch: {
+            /**
+             * Authentication
+             * @description replaces the authentication
+             */
+            authentication?: components["schemas"]["AuthNone"] | components["schemas"]["AuthBasic"] | components["schemas"]["AuthBearer"] | components["schemas"]["AuthApiKey"];
+            /**
+             * Config
+             * @description replaces the type-specific settings
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description?: string;
+            /** Enabled */
+            enabled?: boolean;
+            /**
+             * Endpoint
+             * @description absolute https URL (http only for loopback)
+             */
+            endpoint?: string;
+            /**
+             * Failure Policy
+             * @enum {string}
+             */
+            failure_policy?: "fail_closed" | "fail_open";
+            /**
+             * Name
+             * @description letters, digits, '.', '_', '-'; a flow names it action:<name>
+             */
+            name?: string;
+            /** @description null: the action always applies */
+            rule?: components["schemas"]["RuleIn"] | null;
+            /**
+             * Signed
+             * @description true on an unsigned action returns a new secret
+             */
+            signed?: boolean;
+            /** Timeout Ms */
+            timeout_ms?: number;
+        };
+        /** ActionTypeOut */
+        ActionTypeOut: {
+            /** Count */
+            count: number;
+            /** Description */
+            description: string;
+            /** Display Name */
+            display_name: string;
+            /** Rule Fields */
+            rule_fields: string[];
+            /** Type */
+            type: string;
+        };
+        /** ActionWritten */
+        ActionWritten: {
+            /**
+             * Authentication
+             * @description the type and non-secret names only
+             */
+            authentication: {
+                [key: string]: string;
+            };
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Endpoint */
+            endpoint: string;
+            /** Failure Policy */
+            failure_policy: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Rule */
+            rule: {
+                [key: string]: unknown;
+            } | null;
+            /** Signed */
+            signed: boolean;
+            /**
+             * Signing Secret
+             * @description shown once: at creation with signed, or when signing is turned on
+             */
+            signing_secret?: string | null;
+            /** Timeout Ms */
+            timeout_ms: number;
+            /** Type */
+            type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
         /** AppCreate */
         AppCreate: {
             /**
@@ -957,6 +1380,84 @@ export interface components {
             /** Target Type */
             target_type: string | null;
         };
+        /** AuthApiKey */
+        AuthApiKey: {
+            /** Header */
+            header: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "api_key";
+            /**
+             * Value
+             * @description write-only
+             */
+            value: string;
+        };
+        /** AuthBasic */
+        AuthBasic: {
+            /**
+             * Password
+             * @description write-only
+             */
+            password: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "basic";
+            /** Username */
+            username: string;
+        };
+        /** AuthBearer */
+        AuthBearer: {
+            /**
+             * Token
+             * @description write-only
+             */
+            token: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "bearer";
+        };
+        /** AuthNone */
+        AuthNone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "none";
+        };
+        /** CatalogApplication */
+        CatalogApplication: {
+            /** Client Id */
+            client_id: string;
+            /** Name */
+            name: string;
+        };
+        /** CatalogOption */
+        CatalogOption: {
+            /**
+             * First Factor
+             * @description can identify a user on its own
+             */
+            first_factor: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "authenticator" | "idp" | "action";
+            /** Label */
+            label: string;
+            /**
+             * Option
+             * @description as written in a flow: password, idp:<name>, action:<name>
+             */
+            option: string;
+        };
         /** ClaimCreate */
         ClaimCreate: {
             /**
@@ -1111,6 +1612,39 @@ export interface components {
             value: string;
             /** Verified */
             verified: boolean;
+        };
+        /** FlowCatalog */
+        FlowCatalog: {
+            /** Applications */
+            applications: components["schemas"]["CatalogApplication"][];
+            /** Groups */
+            groups: string[];
+            /** Node Kinds */
+            node_kinds: string[];
+            /** Options */
+            options: components["schemas"]["CatalogOption"][];
+            /** Roles */
+            roles: string[];
+            /** User Stores */
+            user_stores: string[];
+        };
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Alternative
+             * @default 0
+             */
+            alternative?: number;
+            /** Client Id */
+            client_id?: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Engine
+             * @default auto
+             * @enum {string}
+             */
+            engine?: "auto" | "rules" | "llm";
         };
         /** GroupCreate */
         GroupCreate: {
@@ -1332,6 +1866,27 @@ export interface components {
              */
             user_ids: string[];
         };
+        /** MessageOut */
+        MessageOut: {
+            /** Attempts */
+            attempts: number;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event Type */
+            event_type: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Seq */
+            seq: number;
+            /** Status */
+            status: string;
+        };
         /** OrgCreate */
         OrgCreate: {
             /** Handle */
@@ -1373,6 +1928,16 @@ export interface components {
              * @enum {string}
              */
             status?: "active" | "disabled";
+        };
+        /** Page[ActionOut] */
+        Page_ActionOut_: {
+            /** Items */
+            items: components["schemas"]["ActionOut"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** Page[AppOut] */
         Page_AppOut_: {
@@ -1504,6 +2069,16 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /** Page[WebhookOut] */
+        Page_WebhookOut_: {
+            /** Items */
+            items: components["schemas"]["WebhookOut"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** PhoneIn */
         PhoneIn: {
             /**
@@ -1531,6 +2106,15 @@ export interface components {
             value: string;
             /** Verified */
             verified: boolean;
+        };
+        /** PreviewPage */
+        PreviewPage: {
+            /** Html */
+            html: string;
+            /** Kind */
+            kind: string;
+            /** Node */
+            node: string;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -1593,12 +2177,52 @@ export interface components {
              */
             alg?: "RS256" | "PS256" | "ES256" | "EdDSA";
         };
+        /** RuleExpression */
+        RuleExpression: {
+            /** Field */
+            field: string;
+            /**
+             * Operator
+             * @enum {string}
+             */
+            operator: "equals" | "notEquals";
+            /** Value */
+            value: string;
+        };
+        /** RuleGroup */
+        RuleGroup: {
+            /**
+             * Condition
+             * @constant
+             */
+            condition: "AND";
+            /** Expressions */
+            expressions: components["schemas"]["RuleExpression"][];
+        };
+        /**
+         * RuleIn
+         * @description WSO2's rule: an OR of AND groups of expressions.
+         */
+        RuleIn: {
+            /**
+             * Condition
+             * @constant
+             */
+            condition: "OR";
+            /** Rules */
+            rules: components["schemas"]["RuleGroup"][];
+        };
         /** SecretOut */
         SecretOut: {
             /** Client Id */
             client_id: string;
             /** Client Secret */
             client_secret: string;
+        };
+        /** SigningSecretOut */
+        SigningSecretOut: {
+            /** Signing Secret */
+            signing_secret: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -1833,6 +2457,103 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Events
+             * @description event types (user.created, login.failed...) or ['*']
+             */
+            events?: string[];
+            /**
+             * Url
+             * @description absolute https URL (http only for loopback)
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /**
+             * Secret
+             * @description shown once: verify webhook-signature with it
+             */
+            secret: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /** WebhookPatch */
+        WebhookPatch: {
+            /** Description */
+            description?: string;
+            /** Enabled */
+            enabled?: boolean;
+            /** Events */
+            events?: string[];
+            /**
+             * Url
+             * @description absolute https URL (http only for loopback)
+             */
+            url?: string;
+        };
+        /** WebhookSecretOut */
+        WebhookSecretOut: {
+            /** Secret */
+            secret: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1956,6 +2677,240 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_actions_api_v1_orgs__org__actions_get: {
+        parameters: {
+            query?: {
+                type?: ("preIssueAccessToken" | "preUpdatePassword" | "preUpdateProfile" | "preRegistration" | "authentication") | null;
+                name?: string | null;
+                enabled?: boolean | null;
+                /** @description `next_cursor` of the last page */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ActionOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_action_api_v1_orgs__org__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionWritten"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_types_api_v1_orgs__org__actions_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionTypeOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_action_api_v1_orgs__org__actions__action_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_action_api_v1_orgs__org__actions__action_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_action_api_v1_orgs__org__actions__action_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionWritten"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_signing_secret_api_v1_orgs__org__actions__action_id__signing_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningSecretOut"];
                 };
             };
             /** @description Validation Error */
@@ -2727,6 +3682,37 @@ export interface operations {
             };
         };
     };
+    flow_catalog_api_v1_orgs__org__flows_catalog_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowCatalog"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_default_flow_api_v1_orgs__org__flows_default_get: {
         parameters: {
             query?: never;
@@ -2847,6 +3833,100 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    generate_flow_api_v1_orgs__org__flows_generate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_flow_node_api_v1_orgs__org__flows_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Client Id */
+                    client_id?: string | null;
+                    /**
+                     * Flow
+                     * @description a flow document (see /schema)
+                     */
+                    flow?: {
+                        [key: string]: unknown;
+                    } | null;
+                    /** Locale */
+                    locale?: string | null;
+                    /**
+                     * Node
+                     * @description the id of the node to show
+                     */
+                    node: string;
+                    /**
+                     * Text
+                     * @description the text form
+                     */
+                    text?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewPage"];
                 };
             };
             /** @description Validation Error */
@@ -4122,6 +5202,241 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webhooks_api_v1_orgs__org__webhooks_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the last page */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WebhookOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_orgs__org__webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_webhook_api_v1_orgs__org__webhooks__webhook_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_webhook_api_v1_orgs__org__webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_orgs__org__webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_messages_api_v1_orgs__org__webhooks__webhook_id__messages_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "delivered" | "failed") | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_secret_api_v1_orgs__org__webhooks__webhook_id__secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretOut"];
                 };
             };
             /** @description Validation Error */
