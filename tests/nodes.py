@@ -66,6 +66,30 @@ class Node:
                 self.kill()
 
 
+def listening_pids(port: int) -> set[int]:
+    """The processes holding a listening TCP socket on ``port`` (from /proc, Linux only)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    pids = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            links = {os.readlink(fd) for fd in fd_dir.iterdir()}
+        except OSError:  # gone, or not ours to read
+            continue
+        if links & inodes:
+            pids.add(int(fd_dir.parent.name))
+    return pids
+
+
 def cluster_env(settings: Any) -> dict[str, str]:
     """Environment for nodes that share ``settings``' database, cache and master key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTRA_")}
