@@ -18,7 +18,11 @@ separate process on the embedded single-node setup.
 - ``Unavailable``: the same fault with ``fail_closed`` (the default): stop.
 
 Each call writes one audit event ``action.call`` (action id and name, type, latency, HTTP
-status, outcome, fault kind) in its own transaction. Payloads, credentials and signing secrets
+status, outcome, fault kind) in its own transaction, so that it is kept whether or not the
+change it was about is. Code that calls actions while its own transaction may already hold
+write locks (a SCIM Bulk request runs all its operations in one transaction) wraps the
+request in :func:`deferred_audit`: the records are then written once that transaction has
+ended, instead of waiting for its locks on SQLite. Payloads, credentials and signing secrets
 are never logged or audited.
 """
 
@@ -28,7 +32,9 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +51,8 @@ from identra.storage.models import Action, Organization, User, UserStore
 log = logging.getLogger(__name__)
 CACHE_TTL = 30.0
 T = TypeVar("T")
+# Audit records of action calls waiting for the end of the caller's transaction (deferred_audit).
+_DEFERRED: ContextVar[list[dict[str, Any]] | None] = ContextVar("action_audits", default=None)
 
 
 @dataclass(frozen=True)
@@ -276,20 +284,44 @@ class ActionRuntime:
                     }
                 },
             )
-        try:
-            async with self.services.sessions.begin() as session:
-                audit.record(
-                    session,
-                    org_id=org_id,
-                    action="action.call",
-                    actor=actor,
-                    target_type="action",
-                    target_id=spec.id,
-                    outcome=outcome,
-                    details=details,
-                )
-        except Exception:  # the audit log must not turn an answered call into a 500
-            log.exception("could not record an action call audit event")
+        entry = {
+            "org_id": org_id,
+            "action": "action.call",
+            "actor": actor,
+            "target_type": "action",
+            "target_id": spec.id,
+            "outcome": outcome,
+            "details": details,
+        }
+        deferred = _DEFERRED.get()
+        if deferred is not None:
+            deferred.append(entry)
+            return
+        await _write_audits(self.services, [entry])
+
+
+async def _write_audits(services: Services, entries: list[dict[str, Any]]) -> None:
+    if not entries:
+        return
+    try:
+        async with services.sessions.begin() as session:
+            for entry in entries:
+                audit.record(session, **entry)
+    except Exception:  # the audit log must not turn an answered call into a 500
+        log.exception("could not record an action call audit event")
+
+
+@asynccontextmanager
+async def deferred_audit(services: Services) -> AsyncIterator[None]:
+    """Keep the ``action.call`` audit records of the calls made inside, and write them in their
+    own transaction at the end (whether the caller's transaction committed or not)."""
+    entries: list[dict[str, Any]] = []
+    token = _DEFERRED.set(entries)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+        await _write_audits(services, entries)
 
 
 def envelope(

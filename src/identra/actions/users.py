@@ -1,5 +1,6 @@
 """Pre-update password, pre-update profile and pre-registration actions, for the code that
-changes users (self-service pages; the same calls suit the admin paths).
+changes users: the self-service pages, and (through :func:`check_admin_change`) the management
+API and SCIM.
 
 Each function returns what the caller shows or applies: ``None`` to go on, or a
 :class:`Refusal` carrying the message for the page (the service's ``failureDescription``
@@ -13,6 +14,11 @@ services written for WSO2 read them unchanged.
 Password sharing: by default the service receives the SHA-256 of the new password (base64,
 ``format: HASH``), enough for breached-password lists of hashes; ``config.password_sharing:
 PLAIN_TEXT`` sends the password itself, for services that check strength rules.
+
+Who made the change is WSO2's ``initiatorType`` (:func:`initiator_of`): ``USER`` when people
+change themselves (My Account, SCIM ``/Me``), ``ADMIN`` for a user's token or Basic
+credentials acting on someone else, ``APPLICATION`` for a client-credentials token. The rule
+field ``flow`` follows: ``adminInitiatedPasswordUpdate``, ``applicationInitiatedProfileUpdate``...
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +44,7 @@ from identra.actions.runtime import (
     Applied,
     Rejected,
     Unavailable,
+    UserInfo,
     envelope,
     for_services,
     org_blocks,
@@ -46,6 +54,7 @@ from identra.actions.runtime import (
 from identra.observability import audit
 from identra.services import Services
 from identra.storage.models import UserStore
+from identra.storage.repositories.scim_users import SCIM_KEY
 
 # WSO2 local claim URIs of the user fields Identra keeps (``users`` columns, or keys of the
 # user's ``claims`` document for the rest).
@@ -64,6 +73,9 @@ CLAIM_URIS: dict[str, str] = {
     "zoneinfo": "http://wso2.org/claims/timeZone",
     "birthdate": "http://wso2.org/claims/dob",
     "gender": "http://wso2.org/claims/gender",
+    "external_id": "http://wso2.org/claims/externalid",
+    "emails": "http://wso2.org/claims/emailAddresses",
+    "phone_numbers": "http://wso2.org/claims/mobileNumbers",
 }
 FIELD_OF = {uri: name for name, uri in CLAIM_URIS.items()}
 # A pre-registration action may set these; the username and email address are the person's.
@@ -92,6 +104,7 @@ REGISTRATION_UNAVAILABLE = "Creating an account is not possible right now. Try a
 class Refusal:
     message: str
     unavailable: bool = False  # a fault under fail_closed, not the service's decision
+    about: str | None = None  # "password" or "profile" (check_admin_change)
 
 
 @dataclass(frozen=True)
@@ -152,18 +165,20 @@ async def check_password(
     initiator: str = "USER",
     action: str = "UPDATE",
     actor: audit.Actor | None = None,
+    subject: UserInfo | None = None,
 ) -> Refusal | None:
     """Run the pre-update password actions for a new password of ``user_id``.
 
     ``flow`` is WSO2's rule value: ``userInitiatedPasswordUpdate``,
-    ``userInitiatedPasswordReset``, ``adminInitiatedPasswordUpdate``...
+    ``userInitiatedPasswordReset``, ``adminInitiatedPasswordUpdate``... ``subject`` describes a
+    user that is not stored yet (an administrator creating one with a password).
     """
     rt = _runtime(services)
     specs = await rt.active(org_id, PRE_UPDATE_PASSWORD)
     if not specs:
         return None
     org = await rt.org(org_id)
-    user = await rt.user(org_id, user_id)
+    user = subject if subject is not None else await rt.user(org_id, user_id)
     if org is None or user is None:
         return None
     facts = {
@@ -365,3 +380,143 @@ async def check_registration(
         if isinstance(result, Applied):
             enriched.update(result.value)
     return Enrichment(enriched)
+
+
+# ---- administrative changes (management API, SCIM) ----------------------------------------
+
+SCIM_CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+# SCIM core attributes kept in ``claims["scim"]`` that have a WSO2 claim.
+SCIM_CLAIMS = {
+    "nickName": CLAIM_URIS["nickname"],
+    "profileUrl": CLAIM_URIS["website"],
+    "timezone": CLAIM_URIS["zoneinfo"],
+    "title": "http://wso2.org/claims/title",
+    "userType": "http://wso2.org/claims/userType",
+    "preferredLanguage": "http://wso2.org/claims/preferredLanguage",
+    "name": "http://wso2.org/claims/fullname",
+}
+PASSWORD_UNAVAILABLE = (
+    "The new password cannot be checked right now by the organization's extension service, "
+    "so it was not saved. Try again in a few minutes."
+)
+PROFILE_UNAVAILABLE = (
+    "The change cannot be checked right now by the organization's extension service, so it "
+    "was not saved. Try again in a few minutes."
+)
+
+
+def initiator_of(actor: audit.Actor, user_id: str | None) -> str:
+    """WSO2's ``initiatorType`` of a change to ``user_id`` made by ``actor``."""
+    if actor.type == "application":
+        return "APPLICATION"
+    if actor.type == "user" and user_id is not None and actor.id == user_id:
+        return "USER"
+    return "ADMIN"
+
+
+def flow_of(initiator: str, what: str) -> str:
+    """The rule value ``flow``: ``adminInitiatedPasswordUpdate``, ``userInitiatedProfileUpdate``."""
+    return f"{initiator.lower()}Initiated{what}"
+
+
+def _value(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def _contacts(items: Any) -> tuple[str | None, list[str]]:
+    """The primary (else first) value and all values of a list of contact points."""
+    values = [str(_value(i, "value")) for i in items or []]
+    primary = [str(_value(i, "value")) for i in items or [] if _value(i, "primary")]
+    return (primary[0] if primary else values[0] if values else None), values
+
+
+def profile_claims(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A user's attributes (the management API's field names) as WSO2 claim URIs."""
+    out: dict[str, Any] = {}
+    for name in ("username", "display_name", "given_name", "family_name", "locale", "external_id"):
+        if name in fields:
+            out[CLAIM_URIS[name]] = fields[name]
+    if "emails" in fields:
+        out[CLAIM_URIS["email"]], out[CLAIM_URIS["emails"]] = _contacts(fields["emails"])
+    if "phone_numbers" in fields:
+        primary, values = _contacts(fields["phone_numbers"])
+        out[CLAIM_URIS["phone_number"]], out[CLAIM_URIS["phone_numbers"]] = primary, values
+    claims: dict[str, Any] = dict(fields.get("claims") or {})
+    for key, value in claims.items():
+        if key == SCIM_KEY and isinstance(value, Mapping):
+            for attr, inner in value.items():
+                if str(attr).startswith("urn:") and isinstance(inner, Mapping):
+                    for sub, leaf in inner.items():
+                        out[f"{attr}:{sub}"] = leaf
+                else:
+                    out[SCIM_CLAIMS.get(str(attr), f"{SCIM_CORE}:{attr}")] = inner
+        else:
+            out[CLAIM_URIS.get(str(key), str(key))] = value
+    return out
+
+
+def profile_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The current attributes and the changing ones (claim URI -> new value, ``None`` when an
+    attribute is removed) between two views of a user."""
+    old, new = profile_claims(before), profile_claims(after)
+    changing = {uri: new.get(uri) for uri in {*old, *new} if old.get(uri) != new.get(uri)}
+    return old, dict(sorted(changing.items()))
+
+
+async def check_admin_change(
+    services: Services,
+    org_id: str,
+    user_id: str,
+    actor: audit.Actor,
+    *,
+    password: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    new_user: UserInfo | None = None,
+) -> Refusal | None:
+    """The pre-update password and pre-update profile actions for a change made through the
+    management API or SCIM, run before anything is written.
+
+    ``password``: the new password, if one is set. ``before``/``after``: the user's attributes
+    (the management API's field names; absent ones are not compared) before and after the
+    change; only the attributes that differ are sent. ``new_user``: the user being created
+    (its id chosen in advance); a password set on creation is checked with ``action``
+    ``REGISTER``, and no profile action runs (nothing is updated).
+    """
+    initiator = initiator_of(actor, None if new_user is not None else user_id)
+    if password:
+        refusal = await check_password(
+            services,
+            org_id,
+            user_id,
+            password,
+            flow=flow_of(initiator, "Registration" if new_user else "PasswordUpdate"),
+            initiator=initiator,
+            action="REGISTER" if new_user else "UPDATE",
+            actor=actor,
+            subject=new_user,
+        )
+        if refusal is not None:
+            message = PASSWORD_UNAVAILABLE if refusal.unavailable else refusal.message
+            return Refusal(message, refusal.unavailable, "password")
+    if new_user is not None or before is None or after is None:
+        return None
+    current, changing = profile_changes(before, after)
+    if not changing:
+        return None
+    refusal = await check_profile(
+        services,
+        org_id,
+        user_id,
+        current,
+        changing,
+        flow=flow_of(initiator, "ProfileUpdate"),
+        initiator=initiator,
+        actor=actor,
+    )
+    if refusal is None:
+        return None
+    message = PROFILE_UNAVAILABLE if refusal.unavailable else refusal.message
+    return Refusal(message, refusal.unavailable, "profile")

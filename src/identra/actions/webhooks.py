@@ -48,6 +48,10 @@ EVENT_TYPES = (
     "login.succeeded",
     "login.failed",
     "session.ended",
+    "group.created",
+    "group.updated",
+    "group.deleted",
+    "group.members_changed",
 )
 _BY_ACTION = {
     "user.create": "user.created",
@@ -66,6 +70,13 @@ _BY_ACTION = {
     "session.end": "session.ended",
     "session.revoke": "session.ended",
     "user.sessions_end": "session.ended",
+    # Management API, CLI and SCIM alike (SCIM writes go through identra.admin).
+    "group.create": "group.created",
+    "group.update": "group.updated",
+    "group.delete": "group.deleted",
+    "group.members.set": "group.members_changed",
+    "group.members.add": "group.members_changed",
+    "group.members.remove": "group.members_changed",
 }
 RELAYED_ACTIONS = (*_BY_ACTION, "login.step", "login.password", "login.federated")
 LOOKBACK = 30  # seconds of audit log re-read for events committed out of sequence order
@@ -112,8 +123,8 @@ def payload(row: AuditEvent, kind: str, org_handle: str) -> dict[str, Any]:
         user_id = row.actor_id
     if user_id is not None:
         data["user"] = {"id": user_id}
-    if row.target_type == "session":
-        data["session"] = {"id": row.target_id}
+    if row.target_type in ("session", "group"):
+        data[row.target_type] = {"id": row.target_id}
     if row.ip:
         data["ip"] = row.ip
     if row.request_id:

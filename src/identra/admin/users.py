@@ -38,6 +38,7 @@ class NewUser:
     emails: list[ContactPoint] = field(default_factory=list)
     phone_numbers: list[ContactPoint] = field(default_factory=list)
     claims: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None  # chosen in advance when an action is told about the user first
 
 
 PLAIN_FIELDS = (
@@ -51,6 +52,35 @@ PLAIN_FIELDS = (
 )
 NULLABLE = ("password", "display_name", "given_name", "family_name", "locale", "external_id")
 STATUSES = ("active", "locked", "disabled", "unverified")
+# The attributes a pre-update profile action hears about (identra.actions.users).
+PROFILE_FIELDS = (
+    "display_name",
+    "given_name",
+    "family_name",
+    "locale",
+    "external_id",
+    "emails",
+    "phone_numbers",
+    "claims",
+)
+
+
+def contacts_of(items: list[UserEmail] | list[UserPhone]) -> list[dict[str, Any]]:
+    return [
+        {"value": c.value, "type": c.type, "primary": c.primary, "verified": c.verified}
+        for c in items
+    ]
+
+
+def profile_of(user: User) -> dict[str, Any]:
+    """The user's attributes, by the management API's field names."""
+    return {
+        "username": user.username,
+        **{name: getattr(user, name) for name in PROFILE_FIELDS[:5]},
+        "emails": contacts_of(user.emails),
+        "phone_numbers": contacts_of(user.phone_numbers),
+        "claims": dict(user.claims or {}),
+    }
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> User:
@@ -100,10 +130,9 @@ def set_phones(user: User, items: list[ContactPoint]) -> None:
     ]
 
 
-async def create(
-    session: AsyncSession, org: Organization, new: NewUser, actor: audit.Actor, clock: Clock
-) -> tuple[User, str]:
-    """Create a user in one of the organization's writable stores; returns it and its store."""
+async def check_new(session: AsyncSession, org: Organization, new: NewUser) -> UserStore:
+    """The store a new user goes to, after the checks :func:`create` makes (store writable,
+    username free); raises as :func:`create` would."""
     store = await session.scalar(
         select(UserStore).where(UserStore.org_id == org.id, UserStore.identifier == new.user_store)
     )
@@ -111,13 +140,23 @@ async def create(
         raise InvalidInput(f"user store {new.user_store} does not exist", "user_store")
     if store.read_only or not store.enabled:
         raise InvalidInput(f"user store {new.user_store} does not accept new users", "user_store")
-    normalized = new.username.lower()
     # Usernames are unique across all of an organization's stores, so login needs no store.
     taken = await session.scalar(
-        select(User.id).where(User.org_id == org.id, User.username_normalized == normalized)
+        select(User.id).where(
+            User.org_id == org.id, User.username_normalized == new.username.lower()
+        )
     )
     if taken is not None:
         raise Conflict(f"the username {new.username} is taken")
+    return store
+
+
+async def create(
+    session: AsyncSession, org: Organization, new: NewUser, actor: audit.Actor, clock: Clock
+) -> tuple[User, str]:
+    """Create a user in one of the organization's writable stores; returns it and its store."""
+    store = await check_new(session, org, new)
+    normalized = new.username.lower()
     user = User(
         org_id=org.id,
         user_store_id=store.id,
@@ -133,6 +172,8 @@ async def create(
         password_hash=hash_password(new.password) if new.password else None,
         password_changed_at=clock.now() if new.password else None,
     )
+    if new.id is not None:
+        user.id = new.id
     set_emails(user, new.emails)
     set_phones(user, new.phone_numbers)
     session.add(user)

@@ -7,7 +7,13 @@ read-write directory (LDAP) store are written to the directory first, then to th
 row; users of a read-only store cannot be created or changed (``mutability``).
 
 A write computes what changed between the stored document and the new one and touches only
-that; a PATCH or PUT that changes nothing leaves the version (ETag) as it was.
+that; a PATCH or PUT that changes nothing leaves the version (ETag) as it was, and records no
+audit event (so no webhook event either).
+
+A password set, or a profile attribute changed, first goes through the organization's
+pre-update password and pre-update profile actions (``identra.actions.users``), before
+anything is written (directory included): a refusal is a 400 ``invalidValue`` with the
+service's words, no usable answer under ``fail_closed`` a 503.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identra import errors as domain
+from identra.actions import users as user_actions
+from identra.actions.runtime import UserInfo
 from identra.admin import groups as group_admin
 from identra.admin import roles as role_admin
 from identra.admin import users as user_admin
@@ -30,9 +38,11 @@ from identra.protocols.scim import errors
 from identra.protocols.scim.filter import AttrPath
 from identra.protocols.scim.schemas import ENTERPRISE_USER, ResourceType
 from identra.protocols.scim.service import ListQuery, Page
+from identra.services import Services
 from identra.storage.models import Group, Organization, Role, RoleAssignment, User
 from identra.storage.repositories.scim_groups import GroupReader, RoleReader
 from identra.storage.repositories.scim_users import SCIM_KEY, UserReader
+from identra.storage.types import new_id
 from identra.userstores.base import ReadOnlyStore, StoreError, StoreUser
 from identra.userstores.registry import PRIMARY, UserStores
 
@@ -130,6 +140,7 @@ class ScimUsers:
         actor: audit.Actor,
         clock: Clock,
         box: SecretBox,
+        services: Services | None = None,
     ) -> None:
         self.session = session
         self.org = org
@@ -138,7 +149,36 @@ class ScimUsers:
         self.actor = actor
         self.clock = clock
         self.box = box
+        self.services = services  # for the organization's actions; None: no actions run
         self.reader = UserReader(session, org, rtype, base_url, stores.identifiers)
+
+    async def _check_actions(
+        self,
+        user_id: str,
+        *,
+        password: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        new_user: UserInfo | None = None,
+    ) -> None:
+        """Raise the SCIM error for a refusal of the pre-update password/profile actions."""
+        if self.services is None:
+            return
+        refusal = await user_actions.check_admin_change(
+            self.services,
+            self.org.id,
+            user_id,
+            self.actor,
+            password=password,
+            before=before,
+            after=after,
+            new_user=new_user,
+        )
+        if refusal is None:
+            return
+        if refusal.unavailable:
+            raise errors.ServiceUnavailable(refusal.message, headers={"retry-after": "60"})
+        raise errors.InvalidValue(refusal.message)
 
     async def get(
         self,
@@ -168,8 +208,10 @@ class ScimUsers:
         fields = user_fields(resource)
         password = resource.get("password")
         store = self.stores.by_identifier(identifier)
+        user_id = new_id()
         async with domain_errors(create=True):
-            if store is not None and self.stores.is_directory(store):
+            directory = store is not None and self.stores.is_directory(store)
+            if store is not None and directory:
                 if store.read_only or not store.enabled:
                     raise errors.Mutability(f"user store {identifier} is read-only")
                 taken = await self.session.scalar(
@@ -179,6 +221,22 @@ class ScimUsers:
                 )
                 if taken is not None:
                     raise errors.Uniqueness(f"the username {name} is taken")
+            if password:
+                target = (
+                    store
+                    if store is not None and directory
+                    else await user_admin.check_new(
+                        self.session,
+                        self.org,
+                        user_admin.NewUser(username=name, user_store=identifier),
+                    )
+                )
+                await self._check_actions(
+                    user_id,
+                    password=str(password),
+                    new_user=UserInfo(user_id, name, target.id, target.identifier),
+                )
+            if store is not None and directory:
                 try:
                     await self.stores.backend(store).create(
                         StoreUser(
@@ -210,6 +268,7 @@ class ScimUsers:
                     emails=[user_admin.ContactPoint(**e) for e in fields["emails"]],
                     phone_numbers=[user_admin.ContactPoint(**p) for p in fields["phone_numbers"]],
                     claims={SCIM_KEY: fields["scim"]} if fields["scim"] else {},
+                    id=user_id,
                 ),
                 self.actor,
                 self.clock,
@@ -250,6 +309,14 @@ class ScimUsers:
                 raise errors.Mutability("a user cannot move to another user store")
             if name != user.username:
                 rename = name
+        if password or rename is not None or set(changes) & set(user_admin.PROFILE_FIELDS):
+            before = user_admin.profile_of(user)
+            after = {k: changes.get(k, v) for k, v in before.items()}
+            if rename is not None:
+                after["username"] = rename
+            await self._check_actions(
+                user.id, password=str(password) if password else None, before=before, after=after
+            )
         directory = store is not None and self.stores.is_directory(store)
         if directory and (
             rename or set(changes) - {"status", "claims", "locale", "external_id"} or password

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from identra.actions.runtime import deferred_audit
 from identra.management.auth import Principal, authenticate
 from identra.management.problems import Problem
 from identra.observability.audit import Actor
@@ -96,6 +97,13 @@ async def _savepoint(session: Any) -> AsyncIterator[None]:
 
 async def scim(request: Request) -> Response:
     services: Services = request.app.state.services
+    # Action calls (pre-update password/profile) are audited once the request's transaction
+    # has ended: a Bulk request may hold write locks when it calls one.
+    async with deferred_audit(services):
+        return await _scim(request, services)
+
+
+async def _scim(request: Request, services: Services) -> Response:
     handle = request.path_params.get("org")
     try:
         principal = await _principal(request)
@@ -134,6 +142,7 @@ async def scim(request: Request) -> Response:
                     actor,
                     services.clock,
                     services.box,
+                    services,
                 ),
                 "Group": ScimGroups(session, org, catalog.group, base_url, stores, actor),
                 "Role": ScimRoles(session, org, catalog.role, base_url, stores, actor),

@@ -1,4 +1,10 @@
-"""Users of an organization: ``/api/v1/orgs/{org}/users``."""
+"""Users of an organization: ``/api/v1/orgs/{org}/users``.
+
+A password set, or a profile attribute changed, here first goes through the organization's
+pre-update password and pre-update profile actions (``identra.actions.users``), before
+anything is written: a refusal is a 422 with the service's words, a service that gave no
+usable answer under ``fail_closed`` a 503, and the user is left as it was.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,17 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 
+from identra.actions import users as actions
+from identra.actions.runtime import UserInfo
 from identra.admin import users as service
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
+from identra.management.problems import Problem
 from identra.management.resources import resource_router
 from identra.management.schemas.users import UserCreate, UserOut, UserPatch
 from identra.storage.models import User, UserEmail
+from identra.storage.types import new_id
 
 router = resource_router("/orgs/{org}/users", "users")
 Read = Annotated[Scope, Depends(require("users", "read"))]
@@ -63,13 +73,35 @@ async def list_users(
     )
 
 
+def refused(refusal: actions.Refusal, field: str | None = None) -> Problem:
+    """An action's refusal (422, the service's words) or its absence of answer (503)."""
+    if refusal.unavailable:
+        return Problem(503, "Service Unavailable", refusal.message, headers={"retry-after": "60"})
+    errors = [{"pointer": f"/{field}", "detail": refusal.message}] if field else None
+    return Problem(422, "Unprocessable Content", refusal.message, errors=errors)
+
+
 @router.post("", status_code=201, response_model=UserOut)
 async def create_user(body: UserCreate, scope: Write, response: Response) -> UserOut:
     data = body.model_dump()
     data["emails"] = [service.ContactPoint(**e) for e in data["emails"]]
     data["phone_numbers"] = [service.ContactPoint(**p) for p in data["phone_numbers"]]
+    new = service.NewUser(**data)
+    if new.password:
+        store_row = await service.check_new(scope.session, scope.org, new)
+        new.id = new_id()
+        refusal = await actions.check_admin_change(
+            scope.services,
+            scope.org.id,
+            new.id,
+            scope.actor,
+            password=new.password,
+            new_user=UserInfo(new.id, new.username, store_row.id, store_row.identifier),
+        )
+        if refusal is not None:
+            raise refused(refusal, "password")
     user, store = await service.create(
-        scope.session, scope.org, service.NewUser(**data), scope.actor, scope.services.clock
+        scope.session, scope.org, new, scope.actor, scope.services.clock
     )
     set_etag(response, user.version)
     response.headers["location"] = f"/api/v1/orgs/{scope.org.handle}/users/{user.id}"
@@ -91,6 +123,19 @@ async def update_user(
     user = await service.get(scope.session, scope.org, user_id)
     check_if_match(request, user.version)
     changes = body.model_dump(exclude_unset=True)
+    before = service.profile_of(user)
+    after = {**before, **{k: v for k, v in changes.items() if k in service.PROFILE_FIELDS}}
+    refusal = await actions.check_admin_change(
+        scope.services,
+        scope.org.id,
+        user.id,
+        scope.actor,
+        password=changes.get("password"),
+        before=before,
+        after=after,
+    )
+    if refusal is not None:
+        raise refused(refusal, "password" if refusal.about == "password" else None)
     await service.update(scope.session, scope.org, user, changes, scope.actor, scope.services.clock)
     set_etag(response, user.version)
     names = await service.store_names(scope.session, scope.org)

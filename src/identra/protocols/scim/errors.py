@@ -108,3 +108,9 @@ class NotImplementedYet(ScimError):
 
 class InternalError(ScimError):
     status = 500
+
+
+class ServiceUnavailable(ScimError):
+    """A service the change depends on (an organization's action) gave no usable answer."""
+
+    status = 503
