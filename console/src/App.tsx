@@ -1,23 +1,56 @@
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { createClient, type ApiClient, type OrgOut } from "./api/client";
 import { ConsoleContext } from "./context";
 import { Link, useRouter } from "./router";
+import { Actions } from "./sections/Actions";
 import { ApplicationCreate, ApplicationList } from "./sections/Applications";
+import { AuditLog } from "./sections/Audit";
 import { Flows } from "./sections/Flows";
+import { Groups } from "./sections/Groups";
+import { IdentityProviders } from "./sections/IdentityProviders";
+import { Organizations } from "./sections/Organizations";
 import { Overview } from "./sections/Overview";
-import { UserCreateForm, UserList } from "./sections/Users";
+import { Roles } from "./sections/Roles";
+import { UserStores } from "./sections/UserStores";
+import { UserCreateForm, UserDetail, UserList } from "./sections/Users";
+import { Webhooks } from "./sections/Webhooks";
 
-const NAV = [
+export const NAV = [
   { to: "/console/", label: "Overview" },
   { to: "/console/applications", label: "Applications" },
   { to: "/console/users", label: "Users" },
+  { to: "/console/groups", label: "Groups" },
+  { to: "/console/roles", label: "Roles" },
+  { to: "/console/user-stores", label: "User stores" },
+  { to: "/console/identity-providers", label: "Identity providers" },
+  { to: "/console/organizations", label: "Organizations" },
   { to: "/console/flows", label: "Flows" },
+  { to: "/console/actions", label: "Actions" },
+  { to: "/console/webhooks", label: "Webhooks" },
+  { to: "/console/audit", label: "Audit log" },
+];
+
+/** Sections taking the rest of the path ("" for the list, "new", or an id). */
+const SECTIONS: [string, (rest: string) => ReactNode][] = [
+  ["/console/groups", (rest) => <Groups rest={rest} />],
+  ["/console/roles", (rest) => <Roles rest={rest} />],
+  ["/console/user-stores", (rest) => <UserStores rest={rest} />],
+  ["/console/identity-providers", (rest) => <IdentityProviders rest={rest} />],
+  ["/console/organizations", () => <Organizations />],
+  ["/console/actions", (rest) => <Actions rest={rest} />],
+  ["/console/webhooks", (rest) => <Webhooks rest={rest} />],
+  ["/console/audit", () => <AuditLog />],
+  ["/console/flows", () => <Flows />],
 ];
 
 function Page() {
   const { path } = useRouter();
   const clean = path.replace(/\/+$/, "");
-  if (clean === "/console/flows" || clean.startsWith("/console/flows/")) return <Flows />;
+  for (const [prefix, render] of SECTIONS) {
+    if (clean === prefix || clean.startsWith(`${prefix}/`)) {
+      return render(decodeURIComponent(clean.slice(prefix.length + 1)));
+    }
+  }
   switch (clean) {
     case "/console/applications":
       return <ApplicationList />;
@@ -29,19 +62,19 @@ function Page() {
       return <UserCreateForm />;
     case "/console":
       return <Overview />;
-    default:
-      return (
-        <section>
-          <h1>Not found</h1>
-          <p>
-            <Link to="/console/">Back to the overview</Link>
-          </p>
-        </section>
-      );
   }
+  if (clean.startsWith("/console/users/")) return <UserDetail id={decodeURIComponent(clean.slice("/console/users/".length))} />;
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        <Link to="/console/">Back to the overview</Link>
+      </p>
+    </section>
+  );
 }
 
-function OrgSwitcher({ api, org, onChange }: { api: ApiClient; org: string; onChange: (org: string) => void }) {
+function OrgSwitcher({ api, org, version, onChange }: { api: ApiClient; org: string; version: number; onChange: (org: string) => void }) {
   const [orgs, setOrgs] = useState<OrgOut[]>([]);
   useEffect(() => {
     let live = true;
@@ -52,18 +85,72 @@ function OrgSwitcher({ api, org, onChange }: { api: ApiClient; org: string; onCh
     return () => {
       live = false;
     };
-  }, [api]);
+  }, [api, version]);
   if (orgs.length < 2) return null;
   return (
     <div className="org-switcher">
       <label htmlFor="org-switcher">Organization</label>
       <select id="org-switcher" value={org} onChange={(e) => onChange(e.target.value)}>
+        {!orgs.some((o) => o.handle === org) && <option value={org}>{org}</option>}
         {orgs.map((o) => (
           <option key={o.id} value={o.handle}>
             {o.name}
           </option>
         ))}
       </select>
+    </div>
+  );
+}
+
+/** The section navigation: a side bar on wide screens, behind a menu button on narrow ones. */
+function Navigation() {
+  const { path } = useRouter();
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const nav = useRef<HTMLElement>(null);
+  // Following a link closes the menu (the new page is announced by its heading).
+  const [shownFor, setShownFor] = useState(path);
+  if (shownFor !== path) {
+    setShownFor(path);
+    setOpen(false);
+  }
+  useEffect(() => {
+    if (open) nav.current?.querySelector<HTMLElement>("a")?.focus();
+  }, [open]);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && open) {
+      setOpen(false);
+      button.current?.focus();
+    }
+  };
+  const current = (to: string) => {
+    const p = path.replace(/\/+$/, "") || "/console";
+    const t = to.replace(/\/+$/, "");
+    return p === t || (t !== "/console" && p.startsWith(`${t}/`));
+  };
+  return (
+    <div className="nav-area" onKeyDown={onKeyDown}>
+      <button
+        type="button"
+        className="menu-button secondary"
+        ref={button}
+        aria-expanded={open}
+        aria-controls="sections-nav"
+        onClick={() => setOpen(!open)}
+      >
+        {open ? "Close menu" : "Menu"}
+      </button>
+      <nav aria-label="Sections" id="sections-nav" className={open ? "side open" : "side"} ref={nav}>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.to}>
+              <Link to={n.to} current={current(n.to)}>
+                {n.label}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
     </div>
   );
 }
@@ -82,8 +169,10 @@ export function App({
   onUnauthorized: () => void;
 }) {
   const [org, setOrg] = useState(homeOrg);
+  const [orgsVersion, setOrgsVersion] = useState(0);
   const api = useMemo(() => createClient(() => token, onUnauthorized), [token, onUnauthorized]);
-  const value = useMemo(() => ({ api, org }), [api, org]);
+  const orgsChanged = useCallback(() => setOrgsVersion((v) => v + 1), []);
+  const value = useMemo(() => ({ api, org, switchOrg: setOrg, orgsChanged }), [api, org, orgsChanged]);
   return (
     <ConsoleContext.Provider value={value}>
       <a href="#main" className="skip">
@@ -91,24 +180,16 @@ export function App({
       </a>
       <header className="top">
         <span className="brand">Identra console</span>
-        <OrgSwitcher api={api} org={org} onChange={setOrg} />
+        <OrgSwitcher api={api} org={org} version={orgsVersion} onChange={setOrg} />
         <span className="user">
           Signed in as <strong>{user}</strong>
         </span>
-        <button type="button" onClick={onSignOut}>
+        <button type="button" className="secondary" onClick={onSignOut}>
           Sign out
         </button>
       </header>
       <div className="layout">
-        <nav aria-label="Sections" className="side">
-          <ul>
-            {NAV.map((n) => (
-              <li key={n.to}>
-                <Link to={n.to}>{n.label}</Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <Navigation />
         <main id="main" key={org}>
           <Page />
         </main>

@@ -4,6 +4,10 @@ import type { ApiClient } from "./api/client";
 export interface ConsoleContextValue {
   api: ApiClient;
   org: string;
+  /** Switch the console to another organization (by handle). */
+  switchOrg?: (org: string) => void;
+  /** Tell the organization switcher that the list of organizations changed. */
+  orgsChanged?: () => void;
 }
 
 export const ConsoleContext = createContext<ConsoleContextValue | null>(null);

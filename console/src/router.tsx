@@ -26,7 +26,18 @@ export function useRouter(): RouterValue {
   return useContext(RouterContext);
 }
 
-export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+export function Link({
+  to,
+  children,
+  className,
+  current,
+}: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+  /** Marks the link as the current page (default: its path is the current path). */
+  current?: boolean;
+}) {
   const { path, navigate } = useRouter();
   const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -34,7 +45,7 @@ export function Link({ to, children, className }: { to: string; children: ReactN
     navigate(to);
   };
   return (
-    <a href={to} onClick={onClick} className={className} aria-current={path === to ? "page" : undefined}>
+    <a href={to} onClick={onClick} className={className} aria-current={(current ?? path === to) ? "page" : undefined}>
       {children}
     </a>
   );

@@ -1,15 +1,37 @@
 // A small typed fetch wrapper over the generated OpenAPI types (src/api/schema.ts).
-import type { components, paths } from "./schema";
+import type * as extra from "./extra";
+import type { components, paths as generated } from "./schema";
 
 export type Schemas = components["schemas"];
+/** The generated paths, plus hand-written ones (extra.ts) the generated schema does not have yet. */
+type paths = generated & Omit<extra.extraPaths, keyof generated>;
+/** A generated schema when present, else the hand-written one. */
+type Pick2<N extends string, Fallback> = Schemas extends { [K in N]: infer T } ? T : Fallback;
 export type AppOut = Schemas["AppOut"];
 export type AppCreate = Schemas["AppCreate"];
 export type AppCreated = Schemas["AppCreated"];
 export type UserOut = Schemas["UserOut"];
 export type UserCreate = Schemas["UserCreate"];
 export type OrgOut = Schemas["OrgOut"];
+export type UserPatch = Schemas["UserPatch"];
+export type GroupOut = Schemas["GroupOut"];
+export type MemberOut = Schemas["MemberOut"];
+export type RoleOut = Schemas["RoleOut"];
+export type AssignmentOut = Schemas["AssignmentOut"];
+export type UserStoreOut = Schemas["UserStoreOut"];
+export type IdpOut = Schemas["IdpOut"];
+export type IdpCreate = Schemas["IdpCreate"];
+export type AuditEventOut = Schemas["AuditEventOut"];
+export type Permission = NonNullable<Schemas["RoleCreate"]["permissions"]>[number];
+export type ActionOut = Pick2<"ActionOut", extra.ActionOut>;
+export type ActionWritten = Pick2<"ActionWritten", extra.ActionWritten>;
+export type ActionCreate = Pick2<"ActionCreate", extra.ActionCreate>;
+export type ActionTypeOut = Pick2<"ActionTypeOut", extra.ActionTypeOut>;
+export type WebhookOut = Pick2<"WebhookOut", extra.WebhookOut>;
+export type WebhookCreated = Pick2<"WebhookCreated", extra.WebhookCreated>;
+export type MessageOut = Pick2<"MessageOut", extra.MessageOut>;
 
-type Method = "get" | "post" | "patch" | "delete";
+type Method = "get" | "put" | "post" | "patch" | "delete";
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type Params<O> = O extends { parameters: infer X } ? X : never;
 type PathParams<O> = Params<O> extends { path: infer X } ? X : never;
@@ -28,6 +50,8 @@ export interface CallOptions<O> {
   path?: PathParams<O>;
   query?: QueryParams<O>;
   body?: Body<O>;
+  /** Sent as If-Match: the version the form was read at, so a concurrent change is a 412. */
+  version?: number;
 }
 
 export interface FieldError {
@@ -107,6 +131,7 @@ export function createClient(
       const headers: Record<string, string> = { accept: "application/json" };
       const token = getToken();
       if (token) headers.authorization = `Bearer ${token}`;
+      if (options.version !== undefined) headers["if-match"] = `"${options.version}"`;
       let body: string | undefined;
       if (options.body !== undefined) {
         headers["content-type"] = "application/json";

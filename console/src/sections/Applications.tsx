@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { AppCreate, AppCreated, AppOut } from "../api/client";
-import { Field, Pager, ProblemBanner, fieldError, firstPage, nextPage, previousPage, type Cursors } from "../components";
+import { Field, Pager, ProblemBanner, TableWrap, fieldError, firstPage, invalid, nextPage, previousPage, type Cursors } from "../components";
 import { useConsole } from "../context";
 import { Link } from "../router";
 
@@ -37,6 +37,7 @@ export function ApplicationList() {
       <ProblemBanner error={error} />
       {page && (
         <>
+          <TableWrap label="Applications">
           <table>
             <thead>
               <tr>
@@ -62,6 +63,7 @@ export function ApplicationList() {
               )}
             </tbody>
           </table>
+          </TableWrap>
           <Pager
             hasPrevious={cursors.stack.length > 0}
             hasNext={page.next !== null}
@@ -102,6 +104,8 @@ export function ApplicationCreate() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    const check = invalid({ name: !name.trim() && "Enter a name." });
+    if (check) return setError(check);
     setBusy(true);
     setError(null);
     try {

@@ -1,0 +1,275 @@
+import { useState, type FormEvent } from "react";
+import type { UserStoreOut } from "../api/client";
+import {
+  ConfirmDelete,
+  Field,
+  PagedTable,
+  ProblemBanner,
+  Saved,
+  Toggle,
+  fieldError,
+  invalid,
+  useLoad,
+  usePaged,
+  useSubmit,
+} from "../components";
+import { useConsole } from "../context";
+import { Link, useRouter } from "../router";
+import { ListHeader, PAGE } from "./common";
+
+export function UserStores({ rest }: { rest: string }) {
+  if (rest === "") return <StoreList />;
+  if (rest === "new") return <StoreForm />;
+  return <StoreDetail id={rest} />;
+}
+
+function StoreList() {
+  const { api, org } = useConsole();
+  const [kind, setKind] = useState("");
+  const paged = usePaged(
+    (cursor) => api.call("/api/v1/orgs/{org}/user-stores", "get", { path: { org }, query: { limit: PAGE, cursor, kind: kind || null } }),
+    `${org}|${kind}`,
+  );
+  return (
+    <section aria-labelledby="stores-title">
+      <ListHeader id="stores-title" title="User stores" create="/console/user-stores/new" createLabel="Create user store" />
+      <div className="search">
+        <label htmlFor="store-kind">Kind</label>
+        <select id="store-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+          <option value="">Any</option>
+          <option value="database">Database</option>
+          <option value="ldap">LDAP</option>
+        </select>
+      </div>
+      <PagedTable
+        label="User stores"
+        paged={paged}
+        columns={["Identifier", "Kind", "Position", "State"]}
+        empty="No user stores found."
+        row={(s) => (
+          <tr key={s.id}>
+            <td>
+              <Link to={`/console/user-stores/${s.id}`}>{s.identifier}</Link>
+            </td>
+            <td>{s.kind === "ldap" ? "LDAP" : "Database"}</td>
+            <td>{s.position}</td>
+            <td>
+              {s.enabled ? "Enabled" : "Disabled"}
+              {s.read_only ? ", read-only" : ""}
+            </td>
+          </tr>
+        )}
+      />
+    </section>
+  );
+}
+
+interface Ldap {
+  url: string;
+  bind_dn: string;
+  users_dn: string;
+  user_filter: string;
+  start_tls: boolean;
+  verify_tls: boolean;
+}
+
+function ldapOf(config: Record<string, unknown> | undefined): Ldap {
+  const s = (k: string) => (typeof config?.[k] === "string" ? (config[k] as string) : "");
+  return {
+    url: s("url"),
+    bind_dn: s("bind_dn"),
+    users_dn: s("users_dn"),
+    user_filter: s("user_filter"),
+    start_tls: config?.start_tls === true,
+    verify_tls: config?.verify_tls !== false,
+  };
+}
+
+function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => void }) {
+  const { api, org } = useConsole();
+  const { navigate } = useRouter();
+  const [identifier, setIdentifier] = useState(store?.identifier ?? "");
+  const [kind, setKind] = useState<"database" | "ldap">(store?.kind === "ldap" ? "ldap" : "database");
+  const [description, setDescription] = useState(store?.description ?? "");
+  const [position, setPosition] = useState(store ? String(store.position) : "");
+  const [readOnly, setReadOnly] = useState(store?.read_only ?? false);
+  const [enabled, setEnabled] = useState(store?.enabled ?? true);
+  const [ldap, setLdap] = useState<Ldap>(ldapOf(store?.config));
+  const [bindPassword, setBindPassword] = useState("");
+  const [removePassword, setRemovePassword] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const { busy, error, run } = useSubmit();
+  const set = (k: keyof Ldap, v: string | boolean) => setLdap({ ...ldap, [k]: v });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    const config =
+      kind === "ldap"
+        ? {
+            // Keep what the form does not show (attribute map, pool size...) as it was.
+            ...(store?.config ?? {}),
+            url: ldap.url.trim(),
+            users_dn: ldap.users_dn.trim(),
+            bind_dn: ldap.bind_dn.trim() || null,
+            user_filter: ldap.user_filter.trim() || null,
+            start_tls: ldap.start_tls,
+            verify_tls: ldap.verify_tls,
+          }
+        : undefined;
+    const pos = position.trim() === "" ? null : Number(position);
+    const check = invalid({
+      identifier: !store && !/^[A-Z0-9_-]{1,32}$/.test(identifier) && "1 to 32 upper-case letters, digits, '_' or '-'.",
+      position: pos !== null && (!Number.isInteger(pos) || pos < 0 || pos > 10000) && "A whole number from 0 to 10000.",
+      "config/url": kind === "ldap" && !/^ldaps?:\/\/\S+$/.test(ldap.url.trim()) && "An ldap:// or ldaps:// URL.",
+      "config/users_dn": kind === "ldap" && !ldap.users_dn.trim() && "Enter the DN under which users live.",
+      "config/user_filter":
+        kind === "ldap" && ldap.user_filter.trim() !== "" && !/^\(.*\)$/.test(ldap.user_filter.trim()) && "A parenthesised LDAP filter.",
+      description: description.length > 500 && "At most 500 characters.",
+    });
+    void run(async () => {
+      if (store) {
+        await api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "patch", {
+          path: { org, store_id: store.id },
+          body: {
+            description,
+            read_only: readOnly,
+            enabled,
+            ...(pos !== null ? { position: pos } : {}),
+            ...(config ? { config } : {}),
+            ...(kind === "ldap" && removePassword ? { bind_password: null } : bindPassword ? { bind_password: bindPassword } : {}),
+          },
+          version: store.version,
+        });
+        setBindPassword("");
+        setRemovePassword(false);
+        setSaved(true);
+        onSaved?.();
+      } else {
+        const created = await api.call("/api/v1/orgs/{org}/user-stores", "post", {
+          path: { org },
+          body: {
+            identifier,
+            kind,
+            description,
+            position: pos,
+            read_only: readOnly,
+            enabled,
+            config: config ?? null,
+            bind_password: kind === "ldap" && bindPassword ? bindPassword : null,
+          },
+        });
+        navigate(`/console/user-stores/${created.id}`);
+      }
+    }, check);
+  };
+  const form = (
+    <form onSubmit={submit} noValidate aria-label={store ? "User store settings" : "New user store"}>
+      <ProblemBanner error={error} />
+      {!store && (
+        <>
+          <Field label="Identifier" hint="Upper-case letters, digits, '_' or '-' (e.g. CORP-LDAP)." error={fieldError(error, "identifier")}>
+            {(p) => <input {...p} value={identifier} onChange={(e) => setIdentifier(e.target.value)} required />}
+          </Field>
+          <fieldset>
+            <legend>Kind</legend>
+            <label className="choice">
+              <input type="radio" name="store-kind" checked={kind === "database"} onChange={() => setKind("database")} /> Database (users kept by
+              Identra)
+            </label>
+            <label className="choice">
+              <input type="radio" name="store-kind" checked={kind === "ldap"} onChange={() => setKind("ldap")} /> LDAP directory
+            </label>
+          </fieldset>
+        </>
+      )}
+      <Field label="Description" error={fieldError(error, "description")}>
+        {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}
+      </Field>
+      <Field label="Position" hint="Lower positions are read first; empty: after the others." error={fieldError(error, "position")}>
+        {(p) => <input {...p} inputMode="numeric" value={position} onChange={(e) => setPosition(e.target.value)} />}
+      </Field>
+      <Toggle label="Enabled" checked={enabled} onChange={setEnabled} />
+      <Toggle label="Read-only" checked={readOnly} onChange={setReadOnly} />
+      {kind === "ldap" && (
+        <fieldset>
+          <legend>LDAP directory</legend>
+          <Field label="URL" hint="ldap://host:389 or ldaps://host:636" error={fieldError(error, "config/url")}>
+            {(p) => <input {...p} value={ldap.url} onChange={(e) => set("url", e.target.value)} />}
+          </Field>
+          <Field label="Users DN" hint="e.g. ou=people,dc=example,dc=org" error={fieldError(error, "config/users_dn")}>
+            {(p) => <input {...p} value={ldap.users_dn} onChange={(e) => set("users_dn", e.target.value)} />}
+          </Field>
+          <Field label="Bind DN" error={fieldError(error, "config/bind_dn")}>
+            {(p) => <input {...p} value={ldap.bind_dn} onChange={(e) => set("bind_dn", e.target.value)} />}
+          </Field>
+          <Field
+            label="Bind password"
+            hint={store?.has_bind_password ? "A password is set; it is never shown. Enter a new one to replace it." : "Write-only: never shown again."}
+            error={fieldError(error, "bind_password")}
+          >
+            {(p) => <input {...p} type="password" autoComplete="new-password" value={bindPassword} onChange={(e) => setBindPassword(e.target.value)} />}
+          </Field>
+          {store?.has_bind_password && <Toggle label="Remove the bind password" checked={removePassword} onChange={setRemovePassword} />}
+          <Field label="User filter" hint="Optional, e.g. (memberOf=cn=staff,dc=example,dc=org)" error={fieldError(error, "config/user_filter")}>
+            {(p) => <input {...p} value={ldap.user_filter} onChange={(e) => set("user_filter", e.target.value)} />}
+          </Field>
+          <Toggle label="StartTLS" checked={ldap.start_tls} onChange={(v) => set("start_tls", v)} />
+          <Toggle label="Verify the server's TLS certificate" checked={ldap.verify_tls} onChange={(v) => set("verify_tls", v)} />
+          {fieldError(error, "config") && !fieldError(error, "config/url") && <p className="field-error">{fieldError(error, "config")}</p>}
+        </fieldset>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {store ? "Save" : "Create"}
+        </button>
+        {!store && <Link to="/console/user-stores">Cancel</Link>}
+      </div>
+      {store && <Saved show={saved} />}
+    </form>
+  );
+  if (store) return form;
+  return (
+    <section aria-labelledby="new-store-title">
+      <h1 id="new-store-title">Create user store</h1>
+      {form}
+    </section>
+  );
+}
+
+function StoreDetail({ id }: { id: string }) {
+  const { api, org } = useConsole();
+  const { navigate } = useRouter();
+  const { data: store, error, reload } = useLoad(
+    () => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "get", { path: { org, store_id: id } }),
+    `${org}|${id}`,
+  );
+  if (!store) {
+    return (
+      <section aria-labelledby="store-title">
+        <h1 id="store-title">User store</h1>
+        <ProblemBanner error={error} />
+        {!error && <p aria-busy="true">Loading…</p>}
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="store-title">
+      <p>
+        <Link to="/console/user-stores">← User stores</Link>
+      </p>
+      <h1 id="store-title">
+        User store {store.identifier} <span className="muted">({store.kind === "ldap" ? "LDAP" : "database"})</span>
+      </h1>
+      <StoreForm key={store.id} store={store} onSaved={reload} />
+      <h2>Delete</h2>
+      <ConfirmDelete
+        what={`the user store ${store.identifier}`}
+        onConfirm={async () => {
+          await api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "delete", { path: { org, store_id: store.id } });
+          navigate("/console/user-stores");
+        }}
+      />
+    </section>
+  );
+}
