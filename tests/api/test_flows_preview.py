@@ -105,6 +105,13 @@ async def test_a_step_shows_every_option_in_the_real_page(h: Harness, mail: Mail
     assert forms(html) and all('action="#"' in f for f in forms(html))
     assert "<script" not in html.lower()
     assert 'name="csrf" value="preview"' in html
+    # The style is linked from the server (a srcdoc frame allows no inline style).
+    assert "<style" not in html
+    link = re.search(r'<link rel="stylesheet" href="([^"]+)">', html)
+    assert link is not None and link.group(1).startswith(h.settings.issuer)
+    css = await h.client.get(link.group(1))  # no credentials needed
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "--identra-primary" in css.text and "</style>" not in css.text
     # Nothing stored, nothing sent.
     assert await db_snapshot(h) == before
     assert len(mail.messages) == sent

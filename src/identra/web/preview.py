@@ -8,7 +8,10 @@ record, email or text message is created. Only read-only prompts are asked of au
 prompt that keeps state (a passkey challenge) is shown as its plain button.
 
 The HTML is meant for a sandboxed ``<iframe srcdoc>``: forms post to ``#``, CSRF and flow ids
-are inert placeholders, and the page carries no script.
+are inert placeholders, and the page carries no script. Such a frame inherits the console's
+Content-Security-Policy, which allows stylesheets from the server but no inline style: given a
+``stylesheet`` URL, the page links the hosted pages' style (:func:`hosted_css`, the
+``<style>`` block of ``base.html``) from there instead of inlining it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
+
+from markupsafe import escape
 
 from identra.authenticators.interface import AuthContext, Prompt
 from identra.authenticators.registry import Authenticators
@@ -32,6 +38,7 @@ NO_PAGE = frozenset({"condition", "set", "allow"})
 # Options whose prompt keeps state (a WebAuthn challenge in the cache): shown without it.
 STATEFUL_PROMPTS = {"passkey": Prompt("passkey")}
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
 
 
 class NoPreview(ValueError):
@@ -68,8 +75,20 @@ def locale_of(requested: str | None) -> str:
     return negotiate.choose(wanted, None, catalog.shipped())
 
 
+@cache
+def hosted_css() -> str:
+    """The style of every hosted page (the ``<style>`` block of ``base.html``)."""
+    page = pages.page_html("base.html", "en", csp_nonce=PLACEHOLDER)
+    found = _STYLE.search(page)
+    return found.group(1).strip() + "\n" if found else ""
+
+
 async def render_node(
-    authenticators: Authenticators, document: FlowDocument, node_id: str, sample: Sample
+    authenticators: Authenticators,
+    document: FlowDocument,
+    node_id: str,
+    sample: Sample,
+    stylesheet: str | None = None,
 ) -> Preview:
     node = document.by_id.get(node_id)
     if node is None:
@@ -89,7 +108,11 @@ async def render_node(
         action="#",
         csp_nonce=PLACEHOLDER,
     )
-    return Preview(node.id, node.type, _SCRIPT.sub("", html))
+    html = _SCRIPT.sub("", html)
+    if stylesheet is not None:
+        link = f'<link rel="stylesheet" href="{escape(stylesheet)}">'
+        html = _STYLE.sub(lambda _match: link, html, count=1)
+    return Preview(node.id, node.type, html)
 
 
 def _page(sample: Sample, component: str, **kw: Any) -> Challenge:

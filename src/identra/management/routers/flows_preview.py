@@ -7,6 +7,10 @@ problem) and never stored. The answer is ``{"node", "kind", "html"}``: the hoste
 login would show at that node, rendered by the real templates for a sample user, with inert
 form targets and CSRF values and no script (for a sandboxed ``<iframe srcdoc>``). Nothing is
 stored or sent: no flow context, session, audit record, email or text message.
+
+The page's style is linked from ``GET .../flows/preview.css`` (public: the hosted pages' style,
+which every login page shows anyway), since a ``srcdoc`` frame inherits the console's policy
+that allows stylesheets from this server but no inline style.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
@@ -32,7 +36,7 @@ from identra.management.routers.flows import (
 )
 from identra.storage.models import Application
 from identra.storage.repositories.orgs import issuer_for
-from identra.web.preview import NoPreview, Sample, render_node
+from identra.web.preview import NoPreview, Sample, hosted_css, render_node
 
 router = resource_router("/orgs/{org}/flows", "flows")
 Read = Annotated[Scope, Depends(require("flows", "read"))]
@@ -131,8 +135,20 @@ async def preview_flow_node(request: Request, scope: Read) -> PreviewPage:
         now=scope.services.clock.timestamp(),
         locale=body.locale,
     )
+    base = scope.services.settings.issuer.rstrip("/")
+    stylesheet = f"{base}/api/v1/orgs/{org.handle}/flows/preview.css"
     try:
-        page = await render_node(authenticators(request), document, body.node, sample)
+        page = await render_node(authenticators(request), document, body.node, sample, stylesheet)
     except NoPreview as refused:
         raise _invalid(refused.pointer, refused.message) from refused
     return PreviewPage(node=page.node, kind=page.kind, html=page.html)
+
+
+@router.get("/preview.css", include_in_schema=False)
+async def preview_stylesheet(org: str) -> Response:
+    """The hosted pages' style, linked by preview pages (no credentials: it is public)."""
+    return Response(
+        hosted_css(),
+        media_type="text/css; charset=utf-8",
+        headers={"cache-control": "public, max-age=300", "x-content-type-options": "nosniff"},
+    )
