@@ -17,6 +17,7 @@ from identra.management import problems
 from identra.management.api import api_router
 from identra.services import Services, build_services
 from identra.settings import Settings
+from identra.storage import cleanup
 from identra.web import console, device, health, oauth, scim, static, tenants
 from identra.web.account import routes as account_routes
 from identra.web.middleware import EdgeMiddleware
@@ -75,3 +76,4 @@ async def start(services: Services) -> None:
     services.events.every(KEY_RELOAD_SECONDS, services.keyring.load)
     rotation.schedule(services)
     webhooks.schedule(services)
+    cleanup.schedule(services)

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
         le=3650,
         description="rotate the signing key when the active one is this many days old; 0: never",
     )
+    audit_retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="delete audit events older than this many days; 0: keep them all",
+    )
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
