@@ -8,6 +8,12 @@ shape as bench/wrk/token.lua.
 
 One Python process tops out well below wrk, so a fast server can be limited by this
 generator rather than by itself; token_throughput.py says so in its output.
+
+Refresh mode (bench/scale_workers.py): with BENCH_REFRESH_TOKENS set (one refresh token a
+line, at least one per connection), each connection runs its own rotation chain: it sends
+`grant_type=refresh_token` with its current token and continues with the one the answer
+returns. A chain that gets anything but a 200 stops (its token may be spent), so errors show
+up as fewer requests as well as in the error counts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 
@@ -69,7 +76,45 @@ async def worker(
             tally.errors_status += 1
 
 
-async def run(url: str, basic_auth: str, body: str, connections: int, duration: float) -> None:
+async def refresh_worker(
+    client: httpx.AsyncClient,
+    url: str,
+    token: str,
+    headers: dict[str, str],
+    deadline: float,
+    tally: Tally,
+) -> None:
+    """One rotation chain: every answer's refresh token is the next request's."""
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        body = f"grant_type=refresh_token&refresh_token={quote(token, safe='')}".encode()
+        try:
+            response = await client.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            tally.errors_timeout += 1
+            return
+        except httpx.TransportError:
+            tally.errors_read += 1
+            return
+        tally.latencies_us.append(int((time.perf_counter() - started) * 1_000_000))
+        if response.status_code != 200:
+            tally.errors_status += 1
+            return
+        try:
+            token = response.json()["refresh_token"]
+        except (ValueError, KeyError):
+            tally.errors_status += 1
+            return
+
+
+async def run(
+    url: str,
+    basic_auth: str,
+    body: str,
+    connections: int,
+    duration: float,
+    refresh_tokens: list[str] | None = None,
+) -> None:
     headers = {
         "Authorization": f"Basic {basic_auth}",
         "Content-Type": "application/x-www-form-urlencoded",
@@ -80,12 +125,20 @@ async def run(url: str, basic_auth: str, body: str, connections: int, duration: 
     async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
         started = time.perf_counter()
         deadline = started + duration
-        await asyncio.gather(
-            *(
-                worker(client, url, body.encode(), headers, deadline, tally)
-                for _ in range(connections)
+        if refresh_tokens is not None:
+            await asyncio.gather(
+                *(
+                    refresh_worker(client, url, token, headers, deadline, tally)
+                    for token in refresh_tokens[:connections]
+                )
             )
-        )
+        else:
+            await asyncio.gather(
+                *(
+                    worker(client, url, body.encode(), headers, deadline, tally)
+                    for _ in range(connections)
+                )
+            )
         elapsed = time.perf_counter() - started
     latencies = sorted(tally.latencies_us)
     result = {
@@ -113,7 +166,12 @@ def main() -> None:
     # Credentials come through the environment, as for wrk, so they stay out of `ps`.
     basic_auth = os.environ["BENCH_BASIC_AUTH"]
     body = os.environ.get("BENCH_BODY", "grant_type=client_credentials")
-    asyncio.run(run(args.url, basic_auth, body, args.connections, args.duration))
+    refresh_tokens = None
+    if os.environ.get("BENCH_REFRESH_TOKENS"):
+        refresh_tokens = os.environ["BENCH_REFRESH_TOKENS"].split()
+        if len(refresh_tokens) < args.connections:
+            parser.error("BENCH_REFRESH_TOKENS needs a refresh token for every connection")
+    asyncio.run(run(args.url, basic_auth, body, args.connections, args.duration, refresh_tokens))
 
 
 if __name__ == "__main__":
