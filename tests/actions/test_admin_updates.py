@@ -513,3 +513,29 @@ async def test_a_bulk_request_with_a_refusal_applies_the_rest(h: Harness) -> Non
         assert [await users_named(h, handle, n) for n in ("leo", "mia", "ned")] == [1, 0, 1]
         records = await action_audits(h, action["id"])
         assert [r.outcome for r in records] == ["success", "failure", "success"]
+
+
+async def test_scim_me_is_the_user_and_users_is_the_admin(h: Harness) -> None:
+    """The entry point decides, as in WSO2: /Me is USER, /Users is ADMIN even for oneself."""
+    before = (await h.client.get("/scim2/Me", headers=ADMIN)).json()
+    admin_id = before["id"]
+    with ExtService(
+        lambda _r: Answer(200, {"actionStatus": "FAILED", "failureReason": "no"})
+    ) as svc:
+        action = await create_action(h, "root", type="preUpdateProfile", endpoint=svc.url)
+        try:
+            change = patch_body("displayName", "Someone Else")
+            for path in ("/scim2/Me", f"/scim2/Users/{admin_id}"):
+                refused = await h.client.patch(path, json=change, headers={**ADMIN, **SCIM})
+                assert_scim_error(refused, 400, "invalidValue", "no")
+            assert [r.json["event"]["initiatorType"] for r in svc.requests] == ["USER", "ADMIN"]
+            assert (await h.client.get("/scim2/Me", headers=ADMIN)).json() == before
+        finally:
+            deleted = await h.client.delete(
+                f"/api/v1/orgs/root/actions/{action['id']}", headers=ADMIN
+            )
+            assert deleted.status_code == 204
+
+
+def patch_body(path: str, value: Any) -> dict[str, Any]:
+    return {"schemas": [PATCH], "Operations": [{"op": "replace", "path": path, "value": value}]}

@@ -15,9 +15,10 @@ Password sharing: by default the service receives the SHA-256 of the new passwor
 ``format: HASH``), enough for breached-password lists of hashes; ``config.password_sharing:
 PLAIN_TEXT`` sends the password itself, for services that check strength rules.
 
-Who made the change is WSO2's ``initiatorType`` (:func:`initiator_of`): ``USER`` when people
-change themselves (My Account, SCIM ``/Me``), ``ADMIN`` for a user's token or Basic
-credentials acting on someone else, ``APPLICATION`` for a client-credentials token. The rule
+Who made the change is WSO2's ``initiatorType`` (:func:`initiator_of`), by the way it came in
+as WSO2 does: ``USER`` for people changing themselves (My Account, SCIM ``/Me``), ``ADMIN``
+for a person's token or Basic credentials on the management API or SCIM ``/Users``,
+``APPLICATION`` for a client-credentials token there. The rule
 field ``flow`` follows: ``adminInitiatedPasswordUpdate``, ``applicationInitiatedProfileUpdate``...
 """
 
@@ -405,13 +406,13 @@ PROFILE_UNAVAILABLE = (
 )
 
 
-def initiator_of(actor: audit.Actor, user_id: str | None) -> str:
-    """WSO2's ``initiatorType`` of a change to ``user_id`` made by ``actor``."""
-    if actor.type == "application":
-        return "APPLICATION"
-    if actor.type == "user" and user_id is not None and actor.id == user_id:
+def initiator_of(actor: audit.Actor, self_service: bool = False) -> str:
+    """WSO2's ``initiatorType`` of a change made by ``actor``: ``USER`` through a self-service
+    entry point (SCIM ``/Me``), else ``APPLICATION`` for a client's own token and ``ADMIN``
+    for a person's credentials (even on their own account, as WSO2's ``/Users``)."""
+    if self_service:
         return "USER"
-    return "ADMIN"
+    return "APPLICATION" if actor.type == "application" else "ADMIN"
 
 
 def flow_of(initiator: str, what: str) -> str:
@@ -475,6 +476,7 @@ async def check_admin_change(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     new_user: UserInfo | None = None,
+    self_service: bool = False,
 ) -> Refusal | None:
     """The pre-update password and pre-update profile actions for a change made through the
     management API or SCIM, run before anything is written.
@@ -483,9 +485,10 @@ async def check_admin_change(
     (the management API's field names; absent ones are not compared) before and after the
     change; only the attributes that differ are sent. ``new_user``: the user being created
     (its id chosen in advance); a password set on creation is checked with ``action``
-    ``REGISTER``, and no profile action runs (nothing is updated).
+    ``REGISTER``, and no profile action runs (nothing is updated). ``self_service``: the
+    change came through SCIM ``/Me`` (``initiatorType`` ``USER``).
     """
-    initiator = initiator_of(actor, None if new_user is not None else user_id)
+    initiator = initiator_of(actor, self_service and new_user is None)
     if password:
         refusal = await check_password(
             services,

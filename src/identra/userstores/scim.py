@@ -141,6 +141,7 @@ class ScimUsers:
         clock: Clock,
         box: SecretBox,
         services: Services | None = None,
+        self_service: bool = False,
     ) -> None:
         self.session = session
         self.org = org
@@ -150,6 +151,7 @@ class ScimUsers:
         self.clock = clock
         self.box = box
         self.services = services  # for the organization's actions; None: no actions run
+        self.self_service = self_service  # the request is for /Me (actions: initiator USER)
         self.reader = UserReader(session, org, rtype, base_url, stores.identifiers)
 
     async def _check_actions(
@@ -173,6 +175,7 @@ class ScimUsers:
             before=before,
             after=after,
             new_user=new_user,
+            self_service=self.self_service,
         )
         if refusal is None:
             return

@@ -143,6 +143,7 @@ async def _scim(request: Request, services: Services) -> Response:
                     services.clock,
                     services.box,
                     services,
+                    self_service=request.path_params.get("path", "").split("/")[0] == "Me",
                 ),
                 "Group": ScimGroups(session, org, catalog.group, base_url, stores, actor),
                 "Role": ScimRoles(session, org, catalog.role, base_url, stores, actor),
