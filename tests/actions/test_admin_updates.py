@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
@@ -41,6 +44,16 @@ USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 SCIM = {"content-type": "application/scim+json"}
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "actions"
+
+
+def follows_schema(kind: str, requests: list[Received]) -> None:
+    """Each request validates against the published request schema of ``kind``."""
+    schema = json.loads((SCHEMAS / f"{kind}.request.schema.json").read_text())
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    for request in requests:
+        errors = [str(e) for e in validator.iter_errors(request.json)]
+        assert not errors, (kind, errors)
 
 
 def sha256_b64(value: str) -> str:
@@ -177,6 +190,7 @@ async def test_an_admin_password_set_is_refused_with_the_services_reason(h: Harn
         assert await password_is(h, user["id"], FRESH)
         records = await action_audits(h, action["id"])
         assert [r.outcome for r in records] == ["failure", "success"]
+        follows_schema("pre-update-password", svc.requests)
         assert all(r.actor_type == "user" for r in records)
         # Removing the password sends nothing (there is no new password to check).
         cleared = await h.client.patch(path, json={"password": None}, headers=ADMIN)
@@ -249,6 +263,7 @@ async def test_a_user_created_with_a_password_is_checked_as_a_registration(h: Ha
         assert event["action"] == "REGISTER" and event["initiatorType"] == "ADMIN"
         assert event["user"]["id"] == created.json()["id"]
         assert event["userStore"]["name"] == "PRIMARY"
+        follows_schema("pre-update-password", svc.requests)
         # Without a password, no password action; a taken username is a 409 before any call.
         calls = len(svc.requests)
         bare = await h.client.post(
@@ -315,6 +330,7 @@ async def test_an_admin_profile_change_can_be_refused(h: Harness) -> None:
             "http://wso2.org/claims/emailaddress": "francis@example.com",
             "http://wso2.org/claims/emailAddresses": ["francis@example.com"],
         }
+        follows_schema("pre-update-profile", svc.requests)
 
 
 @pytest.mark.parametrize("policy", ["fail_closed", "fail_open"])

@@ -5,8 +5,12 @@ signed webhook messages reach a real receiver on loopback; a write that changes 
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
+
+import jsonschema_rs
 
 from identra.actions import signing, webhooks
 from tests.actions.service import Answer, ExtService, Received
@@ -17,6 +21,14 @@ GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 JSON = {**ADMIN, "content-type": "application/scim+json"}
+EVENT_SCHEMA = Path(__file__).resolve().parents[2] / "docs/actions/webhook-event.schema.json"
+
+
+def follow_the_schema(events: list[dict[str, Any]]) -> None:
+    validator = jsonschema_rs.Draft202012Validator(json.loads(EVENT_SCHEMA.read_text()))
+    for event in events:
+        errors = [str(e) for e in validator.iter_errors(event)]
+        assert not errors, (errors, event)
 
 
 async def add_webhook(h: Harness, url: str) -> str:
@@ -90,6 +102,7 @@ async def test_scim_user_writes_send_the_management_apis_events(h: Harness) -> N
             ]
         )
         assert {e["data"]["user"]["id"] for e in events} == {user_id}
+        follow_the_schema(events)
         assert events[1]["data"]["details"] == reference[1]["data"]["details"]
         assert events[2]["data"]["details"]["fields"] == ["password"]
         assert "a-new-Passw0rd-1" not in str([r.body for r in receiver.requests])
@@ -137,6 +150,7 @@ async def test_scim_group_writes_are_events(h: Harness) -> None:
             ("group.deleted", "group.delete"),
         ]
         assert {e["data"]["group"]["id"] for e in events} == {group.json()["id"]}
+        follow_the_schema(events)
         assert events[2]["data"]["details"] == {"user_id": users[1]}
 
 
