@@ -70,6 +70,7 @@ type Validation =
   | { status: "invalid"; problems: Problem[]; doc: FlowDoc };
 
 const EMPTY_PROBLEMS = new Map<string, string[]>();
+const FIT = { maxZoom: 1 };
 const DEBOUNCE = 300;
 
 interface Undoable {
@@ -349,6 +350,7 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
             onConnect={onConnect}
             deleteKeyCode={["Delete", "Backspace"]}
             fitView
+            fitViewOptions={FIT}
             minZoom={0.2}
             proOptions={{ hideAttribution: true }}
             aria-label="Flow canvas"
