@@ -21,6 +21,11 @@ export function fieldError(error: unknown, name: string): string | undefined {
   return error instanceof ApiError ? error.field(name) : undefined;
 }
 
+/** The message for exactly this pointer (not for fields beneath it). */
+export function exactError(error: unknown, name: string): string | undefined {
+  return error instanceof ApiError ? error.errors.find((e) => e.pointer === `/${name}`)?.detail : undefined;
+}
+
 interface FieldProps {
   label: string;
   error?: string | undefined;

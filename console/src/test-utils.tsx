@@ -1,7 +1,7 @@
 import { render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { createClient } from "./api/client";
-import { ConsoleContext } from "./context";
+import { ConsoleContext, type ConsoleContextValue } from "./context";
 import { Router } from "./router";
 
 export interface Recorded {
@@ -9,6 +9,7 @@ export interface Recorded {
   url: string;
   body: unknown;
   authorization: string | null;
+  ifMatch: string | null;
 }
 
 /** A fake fetch answering from a list of handlers; records every request. */
@@ -21,6 +22,7 @@ export function fakeFetch(answer: (req: Recorded) => { status: number; body?: un
       url: String(input),
       body: typeof init?.body === "string" ? JSON.parse(init.body) : null,
       authorization: headers.authorization ?? null,
+      ifMatch: headers["if-match"] ?? null,
     };
     calls.push(req);
     const { status, body } = answer(req);
@@ -33,11 +35,16 @@ export function fakeFetch(answer: (req: Recorded) => { status: number; body?: un
   return { calls, impl: impl as typeof fetch };
 }
 
-export function renderWithApi(ui: ReactNode, fetchImpl: typeof fetch, org = "root") {
+export function renderWithApi(
+  ui: ReactNode,
+  fetchImpl: typeof fetch,
+  org = "root",
+  extra: Partial<Omit<ConsoleContextValue, "api" | "org">> = {},
+) {
   const api = createClient(() => "test-token", () => undefined, fetchImpl);
   return render(
     <Router>
-      <ConsoleContext.Provider value={{ api, org }}>{ui}</ConsoleContext.Provider>
+      <ConsoleContext.Provider value={{ api, org, ...extra }}>{ui}</ConsoleContext.Provider>
     </Router>,
   );
 }

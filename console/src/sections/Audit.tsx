@@ -126,9 +126,10 @@ export function AuditLog() {
                 className="secondary small"
                 aria-expanded={selected?.id === ev.id}
                 aria-controls="audit-detail"
+                aria-label={`Details of event ${ev.seq}`}
                 onClick={() => setSelected(selected?.id === ev.id ? null : ev)}
               >
-                Details<span className="sr-only"> of event {ev.seq}</span>
+                Details
               </button>
             </td>
           </tr>

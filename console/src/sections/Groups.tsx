@@ -177,7 +177,7 @@ function Members({ groupId, onChange }: { groupId: string; onChange: () => void 
     <section aria-labelledby="members-title">
       <h2 id="members-title">Members</h2>
       <PagedTable
-        label="Members"
+        label="Member list"
         paged={paged}
         columns={["Username", ""]}
         empty="No members yet."

@@ -7,6 +7,7 @@ import {
   ProblemBanner,
   Saved,
   Toggle,
+  exactError,
   fieldError,
   invalid,
   useLoad,
@@ -204,9 +205,7 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
               {(p) => <input {...p} type="url" value={urls[k]} onChange={(e) => setUrls({ ...urls, [k]: e.target.value })} />}
             </Field>
           ))}
-          {fieldError(error, "config") && !URL_FIELDS.some(([k]) => fieldError(error, `config/${k}`)) && !fieldError(error, "config/client_id") && (
-            <p className="field-error">{fieldError(error, "config")}</p>
-          )}
+          {exactError(error, "config") && <p className="field-error">{exactError(error, "config")}</p>}
         </fieldset>
       )}
       <Field label="Scopes" hint="Separated by spaces." error={fieldError(error, "config/scopes")}>

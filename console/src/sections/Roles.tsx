@@ -248,7 +248,7 @@ function Assignments({ roleId, onChange }: { roleId: string; onChange: () => voi
     <section aria-labelledby="assignments-title">
       <h2 id="assignments-title">Assigned to</h2>
       <PagedTable
-        label="Assignments"
+        label="Assignment list"
         paged={paged}
         columns={["Kind", "Name", ""]}
         empty="Nobody holds this role yet."

@@ -216,7 +216,9 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
           </Field>
           <Toggle label="StartTLS" checked={ldap.start_tls} onChange={(v) => set("start_tls", v)} />
           <Toggle label="Verify the server's TLS certificate" checked={ldap.verify_tls} onChange={(v) => set("verify_tls", v)} />
-          {fieldError(error, "config") && !fieldError(error, "config/url") && <p className="field-error">{fieldError(error, "config")}</p>}
+          {fieldError(error, "config") && !["url", "users_dn", "bind_dn", "user_filter"].some((k) => fieldError(error, `config/${k}`)) && (
+            <p className="field-error">{fieldError(error, "config")}</p>
+          )}
         </fieldset>
       )}
       <div className="actions">

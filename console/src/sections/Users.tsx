@@ -383,7 +383,7 @@ function UserGroups({ userId }: { userId: string }) {
     <section aria-labelledby="user-groups-title">
       <h2 id="user-groups-title">Groups</h2>
       <PagedTable
-        label="Groups of the user"
+        label="Group list"
         paged={paged}
         columns={["Group", ""]}
         empty="Not in any group."
