@@ -1122,6 +1122,11 @@ export interface components {
              */
             subject_type?: "public" | "pairwise";
             /**
+             * Token Rate Limit
+             * @description token requests a minute this client may make, counted across all nodes; null: no limit
+             */
+            token_rate_limit?: number | null;
+            /**
              * Type
              * @enum {string}
              */
@@ -1195,6 +1200,8 @@ export interface components {
             subject_type?: string;
             /** Token Endpoint Auth Method */
             token_endpoint_auth_method: string;
+            /** Token Rate Limit */
+            token_rate_limit?: number | null;
             /** Type */
             type: string;
             /**
@@ -1268,6 +1275,8 @@ export interface components {
             subject_type?: string;
             /** Token Endpoint Auth Method */
             token_endpoint_auth_method: string;
+            /** Token Rate Limit */
+            token_rate_limit?: number | null;
             /** Type */
             type: string;
             /**
@@ -1326,6 +1335,8 @@ export interface components {
              * @enum {string}
              */
             subject_type?: "public" | "pairwise";
+            /** Token Rate Limit */
+            token_rate_limit?: number | null;
         };
         /**
          * AssignmentIn
