@@ -308,6 +308,20 @@ def measure(
     return point
 
 
+def wait_idle(pgid: int, timeout: float) -> None:
+    """Wait until the server's processes are idle: with several workers the first one answers
+    while the others are still importing and starting, and a measurement must not start then."""
+    deadline = time.monotonic() + timeout
+    before = group_cpu_seconds(pgid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = group_cpu_seconds(pgid)
+        if now - before < 0.05:  # under 10% of one core over half a second
+            return
+        before = now
+    log(f"warning: the server was still busy {timeout:.0f}s after start")
+
+
 def check_status(url: str, auth: tuple[str, str], data: dict[str, str], timeout: float) -> None:
     """Retry until the token endpoint answers 200 (workers may still be starting)."""
     deadline = time.monotonic() + timeout
@@ -463,6 +477,7 @@ class IdentraSide:
                 base + "/oauth2/token", self.cc, {"grant_type": CC, "scope": SCOPE},
                 self.opts.start_timeout,
             )  # fmt: skip
+            wait_idle(proc.pid, self.opts.start_timeout)
             rt = self.rt
             password = self.user_password
 
@@ -529,6 +544,7 @@ class PeerSide:
                 base + "/token", self.cc, {"grant_type": CC, "scope": SCOPE},
                 self.opts.start_timeout,
             )  # fmt: skip
+            wait_idle(proc.pid, self.opts.start_timeout)
             secret = self.seed_secret
 
             async def mint(count: int) -> list[str]:
@@ -648,7 +664,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, bool, bool]:
     parser.add_argument("--duration", type=int, default=15, help="measured seconds per point")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds per point")
     parser.add_argument(
-        "--quick", action="store_true", help="3 s per point, 1 s warm-up: a smoke run"
+        "--quick", action="store_true", help="3 s per point, 2 s warm-up: a smoke run"
     )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256")
@@ -668,7 +684,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, bool, bool]:
         parser.error(f"unknown --servers {bad}; choose from {SERVERS}")
     if bad := [g for g in grants if g not in GRANTS]:
         parser.error(f"unknown --grants {bad}; choose from {GRANTS}")
-    duration, warmup = (3, 1) if args.quick else (args.duration, args.warmup)
+    duration, warmup = (3, 2) if args.quick else (args.duration, args.warmup)
     if not 1 <= duration <= 600 or not 0 <= warmup <= 120:
         parser.error("--duration must be 1..600 s and --warmup 0..120 s")
     loadgen = args.loadgen
