@@ -235,7 +235,23 @@ async def test_a_second_factor_action_confirms_the_identified_user(h: Harness) -
 async def test_an_unknown_or_disabled_action_is_not_offered(h: Harness) -> None:
     await make_user(h, username="alice")
     app = await make_app(h, settings={"skip_consent": True})
-    await apply(h, app.client_id, flow("password", "action:missing"))
+    # A flow cannot name an action that does not exist (docs/flows.md)...
+    refused = await h.client.put(
+        f"/api/v1/orgs/root/flows/apps/{app.client_id}",
+        json=flow("password", "action:missing"),
+        headers=ADMIN,
+    )
+    assert refused.status_code == 422, refused.text
+    assert "no active authentication action named 'missing'" in refused.text
+    # ...but one disabled after the flow was applied is simply not offered.
+    action = await create_action(
+        h, name="pin", type="authentication", endpoint="http://127.0.0.1:9/pin"
+    )
+    await apply(h, app.client_id, flow("password", "action:pin"))
+    resp = await h.client.patch(
+        f"/api/v1/orgs/root/actions/{action['id']}", json={"enabled": False}, headers=ADMIN
+    )
+    assert resp.status_code == 200, resp.text
     _browser, page, _verifier = await start(h, app)
-    assert 'value="action:missing"' not in page.text
+    assert 'value="action:pin"' not in page.text
     assert 'name="password"' in page.text

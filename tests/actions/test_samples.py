@@ -193,14 +193,15 @@ async def test_authentication_sample_round_trip(h: Harness, lang: str) -> None:
             {"id": "ok", "type": "allow"},
         ],
     }
-    resp = await h.client.put(
-        f"/api/v1/orgs/{handle}/flows/apps/{app.client_id}", json=flow, headers=ADMIN
-    )
-    assert resp.status_code in (200, 201), resp.text
     sample, _action = await signed_sample(
         h, handle, "authentication", lang, "authentication", config={"label": "Use a PIN"}
     )
     try:
+        # After the action exists: a flow may only name an existing authentication action.
+        resp = await h.client.put(
+            f"/api/v1/orgs/{handle}/flows/apps/{app.client_id}", json=flow, headers=ADMIN
+        )
+        assert resp.status_code in (200, 201), resp.text
         browser = Browser(h.client, h.settings.issuer)
         verifier, challenge = pkce_pair()
         page = await browser.authorize(

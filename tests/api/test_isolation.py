@@ -59,6 +59,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/orgs/{org}/flows/default"): FLOW,
     ("put", "/api/v1/orgs/{org}/flows/apps/{client_id}"): FLOW,
     ("post", "/api/v1/orgs/{org}/flows/validate"): FLOW,
+    ("post", "/api/v1/orgs/{org}/flows/preview"): {"flow": FLOW, "node": "login"},
     ("post", "/api/v1/orgs/{org}/flows/generate"): {
         "description": "password or passkey",
         "client_id": None,
