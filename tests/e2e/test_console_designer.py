@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -182,6 +183,15 @@ async def test_build_save_and_log_in_through_the_designed_flow(
     text_form = await page.get_by_label("Text form").input_value()
     assert 'if role any ["admin"]' in text_form, text_form
 
+    # The real login page of the first step, rendered by the server for the unsaved flow.
+    await _node(page, "password").click()
+    await page.get_by_role("button", name="Preview").click()
+    frame = page.frame_locator('iframe[title="Preview of the page for password"]')
+    await expect(frame.locator("#password")).to_be_visible()
+    await expect(frame.locator("section.option")).to_have_count(2)
+    assert await page.locator("iframe.preview__frame").get_attribute("sandbox") == ""
+    assert await _axe(page) == []
+
     # Review the diff against the inherited flow, then save.
     await page.get_by_role("button", name="Review changes").click()
     await expect(page.get_by_test_id("flow-diff")).to_contain_text("+ step totp")
@@ -210,6 +220,24 @@ async def test_build_save_and_log_in_through_the_designed_flow(
     app = App(id="", client_id=client_id, client_secret=None, redirect_uri=f"{site.base}/shop")
     await _log_in(live, site, chrome, app, "ada", with_totp=True)
     await _log_in(live, site, chrome, app, "ned", with_totp=False)
+
+
+AXE = Path(__file__).resolve().parents[2] / "console" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def _axe(page: Page) -> list[str]:
+    """Serious and critical axe-core violations of the page (run through DevTools)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    found = await page.evaluate(
+        """async () => {
+          const r = await axe.run(document, { resultTypes: ['violations'] });
+          return r.violations
+            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        }"""
+    )
+    return list(found)
 
 
 async def _log_in(
@@ -347,5 +375,16 @@ async def test_sixty_node_flow_stays_responsive(
     assert median < 200, f"keystrokes took {times} ms"
     await expect(_node(page, "deny")).to_contain_text("xxxxxxxxxxxxxxx")
     print(f"60-node flow: {per_move:.1f} ms per drag step, median keystroke {median:.1f} ms")
+
+    # At phone width the designer stacks (palette, canvas, side panel) and fits the screen.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.get_by_test_id("canvas")).to_be_visible()
+    widths = await page.evaluate(
+        """() => [...document.querySelectorAll('.designer, .palette, .inspector, .flows__prompt')]
+              .map((e) => [e.className, e.getBoundingClientRect().right,
+                           e.scrollWidth - e.clientWidth])"""
+    )
+    for name, right, overflow in widths:
+        assert right <= 390 and overflow <= 1, (name, right, overflow)
     assert violations == []
     await context.close()

@@ -103,7 +103,8 @@ export default function FlowsPage({ api: given }: { api?: FlowApi }) {
   };
   // The text the next save is compared with (the stored revision's).
   const before = record?.text ?? "";
-  const dirty = state?.text != null && state.text !== before;
+  // An inherited flow may be saved unchanged: it becomes the application's own first revision.
+  const dirty = state?.text != null && (state.text !== before || record?.inherited === true);
 
   return (
     <section aria-labelledby="flows-title" className="flows">

@@ -325,9 +325,14 @@ export function layout(doc: FlowDoc, known: Positions = {}): Positions {
   if (!missing) return known;
   const out: Positions = { ...known };
   const rows = layers(doc);
+  // A long flow wraps into several columns of layers, so it stays readable when fitted.
+  const perColumn = rows.length > 12 ? Math.max(8, Math.ceil(Math.sqrt(rows.length * 2))) : rows.length;
+  const widest = Math.max(1, ...rows.map((r) => r.length));
   rows.forEach((row, r) => {
+    const band = Math.floor(r / Math.max(1, perColumn));
+    const offset = band * (widest + 0.5) * COLUMN;
     row.forEach((id, c) => {
-      if (!out[id]) out[id] = { x: (c - (row.length - 1) / 2) * COLUMN, y: r * ROW };
+      if (!out[id]) out[id] = { x: offset + (c - (row.length - 1) / 2) * COLUMN, y: (r % Math.max(1, perColumn)) * ROW };
     });
   });
   return out;
