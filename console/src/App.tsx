@@ -1,19 +1,21 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { createClient, type ApiClient, type OrgOut } from "./api/client";
 import { ConsoleContext } from "./context";
 import { Link, useRouter } from "./router";
-import { Actions } from "./sections/Actions";
 import { ApplicationCreate, ApplicationList } from "./sections/Applications";
-import { AuditLog } from "./sections/Audit";
 import { Flows } from "./sections/Flows";
-import { Groups } from "./sections/Groups";
-import { IdentityProviders } from "./sections/IdentityProviders";
-import { Organizations } from "./sections/Organizations";
 import { Overview } from "./sections/Overview";
-import { Roles } from "./sections/Roles";
-import { UserStores } from "./sections/UserStores";
 import { UserCreateForm, UserDetail, UserList } from "./sections/Users";
-import { Webhooks } from "./sections/Webhooks";
+
+// Sections beyond the first slice load on demand, so the first page stays small.
+const Actions = lazy(() => import("./sections/Actions").then((m) => ({ default: m.Actions })));
+const AuditLog = lazy(() => import("./sections/Audit").then((m) => ({ default: m.AuditLog })));
+const Groups = lazy(() => import("./sections/Groups").then((m) => ({ default: m.Groups })));
+const IdentityProviders = lazy(() => import("./sections/IdentityProviders").then((m) => ({ default: m.IdentityProviders })));
+const Organizations = lazy(() => import("./sections/Organizations").then((m) => ({ default: m.Organizations })));
+const Roles = lazy(() => import("./sections/Roles").then((m) => ({ default: m.Roles })));
+const UserStores = lazy(() => import("./sections/UserStores").then((m) => ({ default: m.UserStores })));
+const Webhooks = lazy(() => import("./sections/Webhooks").then((m) => ({ default: m.Webhooks })));
 
 export const NAV = [
   { to: "/console/", label: "Overview" },
@@ -191,7 +193,9 @@ export function App({
       <div className="layout">
         <Navigation />
         <main id="main" key={org}>
-          <Page />
+          <Suspense fallback={<p role="status">Loading…</p>}>
+            <Page />
+          </Suspense>
         </main>
       </div>
     </ConsoleContext.Provider>
