@@ -180,6 +180,15 @@ async def test_build_save_and_log_in_through_the_designed_flow(
     await _connect(page, "condition", "else", "allow")
     await _connect(page, "totp", "next", "allow")
     await expect(page.get_by_test_id("validation-status")).to_have_text("Valid flow")
+    # A link is removed with Delete and comes back with Ctrl+Z.
+    edge = page.locator('.react-flow__edge[data-id="totp:next"]')
+    await edge.click()
+    await page.keyboard.press("Delete")
+    await expect(edge).to_have_count(0)
+    await expect(page.get_by_test_id("validation-status")).to_contain_text("1 problem")
+    await page.keyboard.press("Control+z")
+    await expect(edge).to_have_count(1)
+    await expect(page.get_by_test_id("validation-status")).to_have_text("Valid flow")
     text_form = await page.get_by_label("Text form").input_value()
     assert 'if role any ["admin"]' in text_form, text_form
 

@@ -99,9 +99,11 @@ describe("Designer", { timeout: 30_000 }, () => {
     await user.selectOptions(screen.getByLabelText("Match"), "all");
     expect(node("condition")).toHaveTextContent("group all staff, ops");
     expect((screen.getByLabelText(/Expression \(JSON/) as HTMLTextAreaElement).value).toContain('"all"');
-    // one undo step for the typing
     await user.click(screen.getByRole("button", { name: "Undo" }));
     expect(node("condition")).toHaveTextContent("group any staff, ops");
+    // the typing was one undo step
+    await user.click(screen.getByRole("button", { name: "Undo" }));
+    expect(node("condition")).toHaveTextContent("group any admin");
     // Delete on the focused, selected node removes it
     const wrapper = document.querySelector('.react-flow__node[data-id="condition"]') as HTMLElement;
     act(() => wrapper.focus());

@@ -8,10 +8,11 @@ import {
   useReactFlow,
   type Connection,
   type Edge,
+  type EdgeChange,
   type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { problemsOf, type Catalog, type CatalogOption, type FlowApi, type Generated } from "./api";
 import "./designer.css";
 import { nodeTypes, type FlowRfNode } from "./FlowNodeView";
@@ -177,7 +178,15 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
     const v = validation.status === "invalid" && validation.doc === doc ? problemsByNode(doc, validation.problems) : EMPTY_PROBLEMS;
     return rfNodes(doc, placed, v, selected, measured, label);
   }, [doc, placed, validation, selected, measured, label]);
-  const edges = useMemo(() => rfEdges(doc), [doc]);
+  const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
+  const edges = useMemo(() => rfEdges(doc, selectedEdge), [doc, selectedEdge]);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    for (const c of changes) {
+      if (c.type !== "select") continue;
+      if (c.selected) setSelectedEdge(c.id);
+      else setSelectedEdge((s) => (s === c.id ? null : s));
+    }
+  }, []);
 
   const onNodesChange = useCallback((changes: NodeChange<FlowRfNode>[]) => {
     let moved: Positions | null = null;
@@ -300,12 +309,12 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
     onState?.({ doc, text: canonical, valid, pending: !current });
   }, [onState, doc, canonical, valid, current]);
 
-  // ---- keyboard: undo / redo ------------------------------------------------------------------
-  const onKeyDown = useCallback(
-    (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement;
-      if (target.closest("input, textarea, select")) return;
-      if (!(e.ctrlKey || e.metaKey)) return;
+  // ---- keyboard: undo / redo (on the whole page: focus may be on nothing after a Delete) ----
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target?.closest?.("input, textarea, select, [contenteditable]")) return;
+      if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
       const key = e.key.toLowerCase();
       if (key === "z" && !e.shiftKey) {
         e.preventDefault();
@@ -314,15 +323,16 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
         e.preventDefault();
         doRedo();
       }
-    },
-    [doUndo, doRedo],
-  );
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [doUndo, doRedo]);
 
   const selectedNode = selected ? (doc.nodes.find((n) => n.id === selected) ?? null) : null;
   const problems = validation.status === "invalid" && validation.doc === doc ? validation.problems : [];
 
   return (
-    <div className="designer" onKeyDown={onKeyDown}>
+    <div className="designer">
       <div className="designer__toolbar" role="toolbar" aria-label="Designer">
         <button type="button" onClick={doUndo} disabled={state.hist.past.length === 0} aria-keyshortcuts="Control+Z">
           Undo
@@ -345,6 +355,7 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
             edges={edges}
             nodeTypes={nodeTypes}
             onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
             onNodesDelete={onNodesDelete}
             onEdgesDelete={onEdgesDelete}
             onConnect={onConnect}

@@ -119,7 +119,7 @@ export function Inspector({ api, doc, node, catalog, clientId, edit, onSelect, l
       {(node.type === "identify" || node.type === "step" || node.type === "enroll") && (
         <NumberField label="Timeout (seconds, optional)" id="insp-timeout" value={node.timeout} min={10} max={86400} onChange={(v) => set({ timeout: v }, "timeout")} />
       )}
-      {node.type === "condition" && <ConditionEditor expr={node.if} catalog={catalog} onChange={(e) => edit((d) => updateNode(d, id, { if: e }))} />}
+      {node.type === "condition" && <ConditionEditor expr={node.if} catalog={catalog} onChange={(e, part) => edit((d) => updateNode(d, id, { if: e }), `${id}.if.${part}`)} />}
       {node.type === "limit_sessions" && (
         <>
           <NumberField label="At most this many sessions" id="insp-max" value={node.max} min={1} max={1000} onChange={(v) => set({ max: v }, "max")} />
@@ -275,7 +275,7 @@ function asSimple(expr: Expr | undefined): [string, string, string[]] | null {
   return [kind, op, value as string[]];
 }
 
-function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; catalog: Catalog | null; onChange: (e: Expr) => void }) {
+function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; catalog: Catalog | null; onChange: (e: Expr, part: string) => void }) {
   const simple = asSimple(expr);
   // Drafts while typing; otherwise the fields show the expression (which undo may change).
   const [rawDraft, setRaw] = useState<string | null>(null);
@@ -292,7 +292,8 @@ function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; 
       : spec?.source
         ? ((catalog?.[spec.source] as string[] | undefined) ?? [])
         : [];
-  const emit = (k: string, o: string, list: string[]) => onChange({ [k]: { [o]: list } });
+  // ``part`` names what changed: typing into one field is one undo step.
+  const emit = (k: string, o: string, list: string[], part: string) => onChange({ [k]: { [o]: list } }, part);
   return (
     <fieldset>
       <legend>Condition</legend>
@@ -306,7 +307,7 @@ function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; 
             const s = STRUCTURED[k];
             if (!s) return;
             const list = splitList(names) ?? [];
-            emit(k, s.ops[0] as string, list.length ? list : ["admin"]);
+            emit(k, s.ops[0] as string, list.length ? list : ["admin"], "kind");
           }}
         >
           {Object.entries(STRUCTURED).map(([k, s]) => (
@@ -324,7 +325,7 @@ function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; 
           {spec.ops.length > 1 && (
             <div className="field">
               <label htmlFor="cond-op">Match</label>
-              <select id="cond-op" value={op} onChange={(e) => emit(kind, e.target.value, simple[2])}>
+              <select id="cond-op" value={op} onChange={(e) => emit(kind, e.target.value, simple[2], "op")}>
                 {spec.ops.map((o) => (
                   <option key={o} value={o}>
                     {o === "any" ? "any of" : o === "all" ? "all of" : o}
@@ -343,7 +344,7 @@ function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; 
               onChange={(e) => {
                 setNames(e.target.value);
                 const list = splitList(e.target.value);
-                if (list) emit(kind, op, list);
+                if (list) emit(kind, op, list, "names");
               }}
             />
             <datalist id="cond-suggestions">
@@ -372,7 +373,7 @@ function ConditionEditor({ expr, catalog, onChange }: { expr: Expr | undefined; 
               const parsed: unknown = JSON.parse(e.target.value);
               if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("an expression is a JSON object");
               setRawError(null);
-              onChange(parsed as Expr);
+              onChange(parsed as Expr, "json");
             } catch (err) {
               setRawError(err instanceof Error ? err.message : "not JSON");
             }

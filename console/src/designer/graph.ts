@@ -67,8 +67,9 @@ function sameList(a: string[] | undefined, b: string[] | undefined): boolean {
   return a.every((x, i) => x === b[i]);
 }
 
-export function rfEdges(doc: FlowDoc): Edge[] {
+export function rfEdges(doc: FlowDoc, selected: string | null = null): Edge[] {
   return edgesOf(doc).map((e) => ({
+    selected: e.id === selected,
     id: e.id,
     source: e.source,
     target: e.target,
