@@ -20,6 +20,7 @@ from identra.settings import Settings
 from identra.storage import cleanup
 from identra.web import console, device, health, oauth, scim, static, tenants
 from identra.web.account import routes as account_routes
+from identra.web.branding import Themes
 from identra.web.middleware import EdgeMiddleware
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.services = services
     app.state.tenants = {}
     app.state.client_store = oauth.client_store(services)
+    app.state.themes = Themes(services)
     services.events.on("client", app.state.client_store.invalidate)
     services.events.on("org", lambda handle: tenants.forget(app.state.tenants, handle))
     services.events.on("keys", lambda _kid: services.keyring.load())

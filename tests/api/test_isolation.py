@@ -60,6 +60,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/orgs/{org}/flows/apps/{client_id}"): FLOW,
     ("post", "/api/v1/orgs/{org}/flows/validate"): FLOW,
     ("post", "/api/v1/orgs/{org}/flows/preview"): {"flow": FLOW, "node": "login"},
+    ("put", "/api/v1/orgs/{org}/branding"): {"primary_color": "#000000"},
     ("post", "/api/v1/orgs/{org}/flows/generate"): {
         "description": "password or passkey",
         "client_id": None,

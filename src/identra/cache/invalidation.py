@@ -103,6 +103,7 @@ class ConfigEvents:
 TRACKED: dict[str, tuple[str, str]] = {
     "actions": ("actions", "org_id"),
     "applications": ("client", "client_id"),
+    "branding": ("branding", "org_id"),
     "flows": ("flow", "org_id"),
     "organizations": ("org", "handle"),
     "signing_keys": ("keys", "kid"),

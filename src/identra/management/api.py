@@ -8,6 +8,7 @@ from identra.management.routers import (
     actions,
     apps,
     audit,
+    branding,
     claims,
     domains,
     flows,
@@ -26,6 +27,7 @@ from identra.management.routers import (
 ROUTERS = [
     orgs.router,
     domains.router,
+    branding.router,
     userstores.router,
     users.router,
     groups.router,

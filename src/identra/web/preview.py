@@ -26,6 +26,7 @@ from markupsafe import escape
 
 from identra.authenticators.interface import AuthContext, Prompt
 from identra.authenticators.registry import Authenticators
+from identra.branding.theme import Theme
 from identra.flows.document import FlowDocument, Node, always_after
 from identra.flows.engine import _too_many
 from identra.flows.interface import Challenge, OptionView
@@ -75,10 +76,20 @@ def locale_of(requested: str | None) -> str:
     return negotiate.choose(wanted, None, catalog.shipped())
 
 
+def hosted_css(theme: Theme | None = None) -> str:
+    """The style of the hosted pages (the ``<style>`` block of ``base.html``), with the
+    organization's ``theme`` when it has one."""
+    if theme is None:
+        return _default_css()
+    return _style_of(pages.page_html("base.html", "en", csp_nonce=PLACEHOLDER, theme=theme))
+
+
 @cache
-def hosted_css() -> str:
-    """The style of every hosted page (the ``<style>`` block of ``base.html``)."""
-    page = pages.page_html("base.html", "en", csp_nonce=PLACEHOLDER)
+def _default_css() -> str:
+    return _style_of(pages.page_html("base.html", "en", csp_nonce=PLACEHOLDER))
+
+
+def _style_of(page: str) -> str:
     found = _STYLE.search(page)
     return found.group(1).strip() + "\n" if found else ""
 
@@ -89,6 +100,7 @@ async def render_node(
     node_id: str,
     sample: Sample,
     stylesheet: str | None = None,
+    theme: Theme | None = None,
 ) -> Preview:
     node = document.by_id.get(node_id)
     if node is None:
@@ -107,6 +119,7 @@ async def render_node(
         challenge=challenge,
         action="#",
         csp_nonce=PLACEHOLDER,
+        **({"theme": theme} if theme is not None else {}),
     )
     html = _SCRIPT.sub("", html)
     if stylesheet is not None:

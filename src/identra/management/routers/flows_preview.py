@@ -8,9 +8,9 @@ login would show at that node, rendered by the real templates for a sample user,
 form targets and CSRF values and no script (for a sandboxed ``<iframe srcdoc>``). Nothing is
 stored or sent: no flow context, session, audit record, email or text message.
 
-The page's style is linked from ``GET .../flows/preview.css`` (public: the hosted pages' style,
-which every login page shows anyway), since a ``srcdoc`` frame inherits the console's policy
-that allows stylesheets from this server but no inline style.
+The page's style, with the organization's theme, is linked from ``GET .../flows/preview.css``
+(public: every login page of the organization shows it anyway), since a ``srcdoc`` frame
+inherits the console's policy, which allows stylesheets from this server but no inline style.
 """
 
 from __future__ import annotations
@@ -138,17 +138,25 @@ async def preview_flow_node(request: Request, scope: Read) -> PreviewPage:
     base = scope.services.settings.issuer.rstrip("/")
     stylesheet = f"{base}/api/v1/orgs/{org.handle}/flows/preview.css"
     try:
-        page = await render_node(authenticators(request), document, body.node, sample, stylesheet)
+        page = await render_node(
+            authenticators(request),
+            document,
+            body.node,
+            sample,
+            stylesheet,
+            await request.app.state.themes.for_handle(org.handle),
+        )
     except NoPreview as refused:
         raise _invalid(refused.pointer, refused.message) from refused
     return PreviewPage(node=page.node, kind=page.kind, html=page.html)
 
 
 @router.get("/preview.css", include_in_schema=False)
-async def preview_stylesheet(org: str) -> Response:
-    """The hosted pages' style, linked by preview pages (no credentials: it is public)."""
+async def preview_stylesheet(org: str, request: Request) -> Response:
+    """The organization's hosted-page style, linked by preview pages (no credentials: every
+    login page of the organization shows it anyway)."""
     return Response(
-        hosted_css(),
+        hosted_css(await request.app.state.themes.for_handle(org)),
         media_type="text/css; charset=utf-8",
         headers={"cache-control": "public, max-age=300", "x-content-type-options": "nosniff"},
     )

@@ -4,7 +4,8 @@ per-response nonce for the one inline style block (and the form_post script), no
 Every page is rendered in the locale of the user (docs/i18n.md): the OIDC ``ui_locales`` of the
 login request when the page belongs to a login flow (``challenge.locales``), else the browser's
 ``Accept-Language``, else English. The header is read from the request the response answers,
-when it is sent (:class:`HostedPage`), so no route has to pass languages around.
+when it is sent (:class:`HostedPage`), so no route has to pass languages around; the
+organization's theme (``identra.web.branding``) is applied at that moment too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
+from identra.branding.theme import Theme
 from identra.i18n import catalog, html, negotiate
 
 _env = Environment(
@@ -64,18 +66,38 @@ class HostedPage(HTMLResponse):
         self.locale = negotiate.choose(preferred, None, catalog.shipped())
         super().__init__(page_html(template, self.locale, **context), status, headers)
 
-    def localize(self, accept_language: str | None) -> None:
-        """Render for the request's ``Accept-Language`` if it selects another locale."""
+    def localize(self, accept_language: str | None, theme: Theme | None = None) -> None:
+        """Render again for the request's ``Accept-Language`` if it selects another locale, and
+        with the organization's ``theme`` if it has one."""
         locale = negotiate.choose(self.preferred, accept_language, catalog.shipped())
-        if locale != self.locale:
+        if locale != self.locale or theme is not None:
             self.locale = locale
+            if theme is not None:
+                self.context["theme"] = theme
+                origin = theme.logo_origin()
+                if origin is not None:
+                    policy = self.headers["content-security-policy"]
+                    self.headers["content-security-policy"] = policy.replace(
+                        "img-src 'self' data:", f"img-src 'self' data: {origin}"
+                    )
             self.body = self.render(page_html(self.template, locale, **self.context))
             self.headers["content-length"] = str(len(self.body))
         self.headers["content-language"] = self.locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.localize(Headers(scope=scope).get("accept-language"))
+        self.localize(Headers(scope=scope).get("accept-language"), await _theme_of(scope))
         await super().__call__(scope, receive, send)
+
+
+async def _theme_of(scope: Scope) -> Theme | None:
+    """The theme of the organization the request is addressed to, if it has one."""
+    app = scope.get("app")
+    themes = getattr(getattr(app, "state", None), "themes", None)
+    if themes is None:
+        return None
+    handle = (scope.get("path_params") or {}).get("org")
+    theme: Theme | None = await themes.for_handle(handle)
+    return theme
 
 
 def render(
