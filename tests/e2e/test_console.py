@@ -303,6 +303,29 @@ async def _run(page: Page, live: LiveServer) -> None:
     await expect(page.get_by_role("cell", name="admin", exact=True)).to_have_count(0)
     await expect(page.get_by_role("cell", name="erin", exact=True)).to_be_visible()
 
+    # A group with erin in it (a missing name is caught before anything is sent), and a role
+    # assigned to that group.
+    await page.get_by_role("link", name="Groups", exact=True).click()
+    await page.get_by_role("link", name="Create group").click()
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.get_by_text("Enter a name.")).to_be_visible()
+    await page.get_by_label("Name").fill("support")
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.get_by_role("heading", name="Group support")).to_be_visible()
+    await page.get_by_label("Add member (username)").fill("erin")
+    await page.get_by_role("button", name="Add member").click()
+    await expect(page.get_by_role("link", name="erin", exact=True)).to_be_visible()
+    await page.get_by_role("link", name="Roles", exact=True).click()
+    await page.get_by_role("link", name="Create role").click()
+    await page.get_by_label("Name").fill("helpdesk")
+    await page.get_by_label("users:read").check()
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.get_by_role("heading", name="Role helpdesk")).to_be_visible()
+    await page.get_by_label("a group").check()
+    await page.get_by_label("Group name").fill("support")
+    await page.get_by_role("button", name="Assign").click()
+    await expect(page.get_by_role("link", name="support", exact=True)).to_be_visible()
+
     # The overview counts them (console + Storefront + Billing; admin + erin).
     await page.get_by_role("link", name="Overview").click()
     await expect(page.get_by_test_id("count-applications")).to_have_text("3")
@@ -313,5 +336,14 @@ async def _run(page: Page, live: LiveServer) -> None:
         auth = httpx.BasicAuth("admin", ADMIN_PASSWORD)
         apps = (await client.get("/api/v1/orgs/root/applications", auth=auth)).json()["items"]
         users = (await client.get("/api/v1/orgs/root/users?q=erin", auth=auth)).json()["items"]
+        groups = (await client.get("/api/v1/orgs/root/groups?name=support", auth=auth)).json()
+        group = groups["items"][0]
+        members = await client.get(f"/api/v1/orgs/root/groups/{group['id']}/members", auth=auth)
+        roles = (await client.get("/api/v1/orgs/root/roles?name=helpdesk", auth=auth)).json()
+        role = roles["items"][0]
+        held = await client.get(f"/api/v1/orgs/root/roles/{role['id']}/assignments", auth=auth)
     assert {a["name"] for a in apps} == {console.CLIENT_NAME, "Storefront", "Billing"}
     assert [u["username"] for u in users] == ["erin"]
+    assert [m["username"] for m in members.json()["items"]] == ["erin"]
+    assert role["permissions"] == ["users:read"]
+    assert [a["group_id"] for a in held.json()["items"]] == [group["id"]]

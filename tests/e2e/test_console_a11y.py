@@ -67,9 +67,7 @@ def _seed(live: LiveServer) -> dict[str, str]:
 
         ids["user"] = post("/users", {"username": "frank", "display_name": "Frank"})
         ids["group"] = post("/groups", {"name": "staff", "description": "Everyone"})
-        resp = client.post(
-            f"{base}/groups/{ids['group']}/members", json={"user_id": ids["user"]}
-        )
+        resp = client.post(f"{base}/groups/{ids['group']}/members", json={"user_id": ids["user"]})
         assert resp.status_code == 204, resp.text
         ids["role"] = post("/roles", {"name": "auditor", "permissions": ["audit:read"]})
         post(f"/roles/{ids['role']}/assignments", {"user_id": ids["user"]})
