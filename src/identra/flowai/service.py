@@ -64,8 +64,12 @@ async def generate(
     description: str,
     alternative: int = 0,
     engine: str = "auto",
+    known: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
-    known = Authenticators.for_services(services).catalog()
+    """``known`` is the running registry's catalog (``Authenticators.catalog``); without it a
+    registry is built for this call (the CLI, one call per process)."""
+    if known is None:
+        known = Authenticators.for_services(services).catalog()
     inv = await inventory_store.load(session, org, known)
     current = await flows_admin.current(session, org, client_id)  # NotFound for unknown apps
     backend = llm.LlmBackend.from_settings(services.settings)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from identra.flowai import service
 from identra.management.deps import Scope, require
 from identra.management.resources import resource_router
+from identra.management.routers.flows import authenticators
 
 router = resource_router("/orgs/{org}/flows", "flows")
 Read = Annotated[Scope, Depends(require("flows", "read"))]
@@ -33,7 +34,7 @@ class GenerateRequest(BaseModel):
 
 
 @router.post("/generate")
-async def generate_flow(body: GenerateRequest, scope: Read) -> dict[str, Any]:
+async def generate_flow(body: GenerateRequest, scope: Read, request: Request) -> dict[str, Any]:
     """Compile a description into a flow for review (rules on this server; an LLM only when
     configured). Nothing is stored."""
     return await service.generate(
@@ -44,4 +45,5 @@ async def generate_flow(body: GenerateRequest, scope: Read) -> dict[str, Any]:
         body.description,
         body.alternative,
         body.engine,
+        known=authenticators(request).catalog(),
     )
