@@ -97,6 +97,7 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
   const [textDraft, setTextDraft] = useState<string>("");
   const [textEditing, setTextEditing] = useState<{ text: string; seq: number } | null>(null);
   const [textProblems, setTextProblems] = useState<Problem[]>([]);
+  const [textChecked, setTextChecked] = useState<string | null>(null); // the last text answered
   const [announce, setAnnounce] = useState("");
   const textArea = useRef<HTMLTextAreaElement>(null);
   const flow = useReactFlow();
@@ -293,10 +294,15 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
         (r) => {
           if (!live) return;
           setTextProblems([]);
+          setTextChecked(textEditing.text);
           replaceDoc(r.document);
           if (document.activeElement !== textArea.current) setTextEditing(null);
         },
-        (e: unknown) => live && setTextProblems(problemsOf(e)),
+        (e: unknown) => {
+          if (!live) return;
+          setTextChecked(textEditing.text);
+          setTextProblems(problemsOf(e));
+        },
       );
     }, DEBOUNCE);
     return () => {
@@ -410,7 +416,12 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
             setTextEditing((t) => ({ text: e.target.value, seq: (t?.seq ?? 0) + 1 }));
           }}
           onBlur={() => {
-            if (textProblems.length === 0) setTextEditing(null);
+            // Leaving a valid, already checked text shows its canonical form; a text still
+            // waiting for its check is released when the answer comes.
+            if (textEditing && textChecked === textEditing.text && textProblems.length === 0) {
+              setTextEditing(null);
+              if (canonical !== null) setTextDraft(canonical);
+            }
           }}
         />
         {textProblems.length > 0 && (
