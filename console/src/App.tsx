@@ -160,12 +160,15 @@ function Navigation() {
 export function App({
   token,
   user,
+  subject,
   homeOrg,
   onSignOut,
   onUnauthorized,
 }: {
   token: string;
   user: string;
+  /** The signed-in user's id: when the ID token names no username, the API is asked for it. */
+  subject?: string;
   homeOrg: string;
   onSignOut: () => void;
   onUnauthorized: () => void;
@@ -175,6 +178,18 @@ export function App({
   const api = useMemo(() => createClient(() => token, onUnauthorized), [token, onUnauthorized]);
   const orgsChanged = useCallback(() => setOrgsVersion((v) => v + 1), []);
   const value = useMemo(() => ({ api, org, switchOrg: setOrg, orgsChanged }), [api, org, orgsChanged]);
+  const [username, setUsername] = useState<string | null>(null);
+  useEffect(() => {
+    if (!subject || user !== subject) return;
+    let live = true;
+    api.call("/api/v1/orgs/{org}/users/{user_id}", "get", { path: { org: homeOrg, user_id: subject } }).then(
+      (u) => live && setUsername(u.username),
+      () => undefined, // without users:read the id stays
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, homeOrg, subject, user]);
   return (
     <ConsoleContext.Provider value={value}>
       <a href="#main" className="skip">
@@ -184,7 +199,7 @@ export function App({
         <span className="brand">Identra console</span>
         <OrgSwitcher api={api} org={org} version={orgsVersion} onChange={setOrg} />
         <span className="user">
-          Signed in as <strong>{user}</strong>
+          Signed in as <strong>{username ?? user}</strong>
         </span>
         <button type="button" className="secondary" onClick={onSignOut}>
           Sign out

@@ -61,6 +61,7 @@ function Root() {
       <App
         token={state.session.accessToken}
         user={state.session.name}
+        subject={state.session.subject}
         homeOrg={state.config.org}
         onSignOut={() => {
           signOut();

@@ -23,11 +23,14 @@ import { Link, useRouter } from "../router";
 import { groupIdOf } from "./common";
 
 const PAGE = 20;
+const STATUSES = ["active", "locked", "disabled", "unverified"] as const;
+type Status = (typeof STATUSES)[number];
 
 export function UserList() {
   const { api, org } = useConsole();
   const [search, setSearch] = useState("");
   const [query, setQuery] = useState("");
+  const [status, setStatus] = useState<Status | "">("");
   const [cursors, setCursors] = useState<Cursors>(firstPage);
   const [page, setPage] = useState<{ items: UserOut[]; next: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -36,7 +39,7 @@ export function UserList() {
     api
       .call("/api/v1/orgs/{org}/users", "get", {
         path: { org },
-        query: { limit: PAGE, cursor: cursors.current, q: query || null },
+        query: { limit: PAGE, cursor: cursors.current, q: query || null, status: status || null },
       })
       .then(
         (p) => {
@@ -49,7 +52,7 @@ export function UserList() {
     return () => {
       live = false;
     };
-  }, [api, org, cursors, query]);
+  }, [api, org, cursors, query, status]);
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
     setQuery(search.trim());
@@ -66,6 +69,22 @@ export function UserList() {
       <form role="search" onSubmit={onSearch} className="search">
         <label htmlFor="user-search">Username starts with</label>
         <input id="user-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <label htmlFor="user-status">Status</label>
+        <select
+          id="user-status"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value as Status | "");
+            setCursors(firstPage);
+          }}
+        >
+          <option value="">Any</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
         <button type="submit">Search</button>
       </form>
       <ProblemBanner error={error} />
@@ -172,9 +191,6 @@ export function UserCreateForm() {
     </section>
   );
 }
-
-const STATUSES = ["active", "locked", "disabled", "unverified"] as const;
-type Status = (typeof STATUSES)[number];
 
 /** One user: profile and status, password reset, groups and roles, delete. */
 export function UserDetail({ id }: { id: string }) {
