@@ -385,6 +385,24 @@ async def test_sixty_node_flow_stays_responsive(
     await expect(_node(page, "deny")).to_contain_text("xxxxxxxxxxxxxxx")
     print(f"60-node flow: {per_move:.1f} ms per drag step, median keystroke {median:.1f} ms")
 
+    # Issue 8: a description becomes a flow on the canvas, for review (nothing saved). "admin"
+    # could be the role admin or administrator: the compiler asks.
+    prompt = page.get_by_label("Describe the login flow")
+    await prompt.fill("Password or magic link, then TOTP for the admin role")
+    await page.get_by_role("button", name="Generate").click()
+    await expect(page.locator(".flows__question")).to_contain_text("administrator")
+    await _api(live, "POST", "/roles", json={"name": "finance"})
+    await prompt.fill("Password or magic link, then TOTP for the finance role")
+    await page.get_by_role("button", name="Generate").click()
+    await expect(page.get_by_text("Generated for review (not saved).")).to_be_visible()
+    await expect(page.locator(".react-flow__node")).to_have_count(4, timeout=10_000)
+    await expect(page.get_by_test_id("validation-status")).to_have_text("Valid flow")
+    text_form = await page.get_by_label("Text form").input_value()
+    assert "password, magic-link" in text_form, text_form
+    assert 'role any ["finance"]' in text_form, text_form
+    stored = await _api(live, "GET", f"/flows/apps/{app.client_id}")
+    assert len(stored["document"]["nodes"]) == 60
+
     # At phone width the designer stacks (palette, canvas, side panel) and fits the screen.
     await page.set_viewport_size({"width": 390, "height": 844})
     await expect(page.get_by_test_id("canvas")).to_be_visible()

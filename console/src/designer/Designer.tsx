@@ -369,7 +369,6 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
             fitView
             fitViewOptions={FIT}
             minZoom={0.2}
-            proOptions={{ hideAttribution: true }}
             aria-label="Flow canvas"
           >
             <Background />

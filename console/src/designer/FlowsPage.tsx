@@ -279,6 +279,12 @@ function PromptBox({ api, clientId, onFlow }: { api: FlowApi; clientId: string |
               </ul>
             </>
           )}
+          {result.diff && (
+            <details>
+              <summary>Changes against the current flow</summary>
+              <pre className="flows__diff">{result.diff}</pre>
+            </details>
+          )}
           {result.alternative + 1 < result.alternatives && (
             <button type="button" onClick={() => run(result.alternative + 1)} disabled={busy}>
               Try another reading
