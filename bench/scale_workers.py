@@ -521,13 +521,14 @@ class PeerSide:
     def start(self, workers: int) -> Iterator[Deployment]:
         port = free_port()
         base = f"http://{HOST}:{port}"
+        prefix = f"oidcbench{secrets.token_hex(4)}:"
         env = os.environ | {
             "NODE_ENV": "production",
             "PORT": str(port),
             "ALG": self.opts.alg,
             "WORKERS": str(workers),
             "REDIS_URL": self.redis_url,
-            "REDIS_PREFIX": f"oidcbench{secrets.token_hex(4)}:",
+            "REDIS_PREFIX": prefix,
             "CLIENT_ID": self.cc[0],
             "CLIENT_SECRET": self.cc[1],
             "RT_CLIENT_ID": self.rt[0],
@@ -558,7 +559,23 @@ class PeerSide:
 
                     return await gather_limited(count, one)
 
-            yield Deployment(base, "/token", self.cc, self.rt, proc.pid, mint)
+            try:
+                yield Deployment(base, "/token", self.cc, self.rt, proc.pid, mint)
+            finally:
+                drop_keys(self.redis_url, prefix)
+
+
+def drop_keys(redis_url: str, prefix: str) -> None:
+    """Remove the peer's grants and refresh tokens from Redis (they would live for weeks)."""
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        client = redis.Redis.from_url(redis_url)
+        try:
+            for key in client.scan_iter(match=f"{prefix}*", count=1000):
+                client.delete(key)
+        finally:
+            client.close()
 
 
 def prepare_peer(opts: Options) -> Path:
