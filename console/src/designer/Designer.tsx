@@ -176,7 +176,9 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
 
   // ---- canvas events -------------------------------------------------------------------------
   const nodes = useMemo(() => {
-    const v = validation.status === "invalid" && validation.doc === doc ? problemsByNode(doc, validation.problems) : EMPTY_PROBLEMS;
+    // The last answer's problems stay on their nodes while the next check runs (no flicker);
+    // they are mapped through the document they were found in (paths may name an index).
+    const v = validation.status === "invalid" ? problemsByNode(validation.doc, validation.problems) : EMPTY_PROBLEMS;
     return rfNodes(doc, placed, v, selected, measured, label);
   }, [doc, placed, validation, selected, measured, label]);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
@@ -335,7 +337,8 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
   }, [doUndo, doRedo]);
 
   const selectedNode = selected ? (doc.nodes.find((n) => n.id === selected) ?? null) : null;
-  const problems = validation.status === "invalid" && validation.doc === doc ? validation.problems : [];
+  const problems = validation.status === "invalid" ? validation.problems : [];
+  const problemDoc = validation.status === "invalid" ? validation.doc : doc;
 
   return (
     <div className="designer">
@@ -385,7 +388,7 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
           edit={edit}
           onSelect={setSelected}
           label={label}
-          problems={selectedNode ? (problemsByNode(doc, problems).get(selectedNode.id) ?? []) : []}
+          problems={selectedNode ? (problemsByNode(problemDoc, problems).get(selectedNode.id) ?? []) : []}
         />
       </div>
       {problems.length > 0 && (
