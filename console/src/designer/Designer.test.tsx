@@ -112,6 +112,28 @@ describe("Designer", { timeout: 30_000 }, () => {
     await waitFor(() => expect(last()?.doc.nodes.map((n) => n.id)).toEqual(["login", "done"]));
   });
 
+  it("renames a node in place, following its links", async () => {
+    const user = userEvent.setup();
+    const { last } = setup();
+    fireEvent.click(node("done")); // no mousedown: d3-drag needs a real window in the event
+    const wrapper = () => document.querySelector('.react-flow__node[data-id="done"], .react-flow__node[data-id="finish"]') as HTMLElement;
+    const start = wrapper().style.transform;
+    act(() => wrapper().focus());
+    fireEvent.keyDown(wrapper(), { key: "ArrowRight", shiftKey: true }); // moves the selected node
+    await waitFor(() => expect(wrapper().style.transform).not.toBe(start));
+    const before = wrapper().style.transform;
+    const field = screen.getByLabelText("Node id");
+    await user.clear(field);
+    await user.type(field, "Bad id");
+    expect(screen.getByText(/Use a-z, 0-9/)).toBeInTheDocument();
+    await user.clear(field);
+    await user.type(field, "finish{Enter}");
+    expect(node("finish")).toBeInTheDocument();
+    expect(wrapper().style.transform).toBe(before);
+    await waitFor(() => expect(last()?.doc.nodes[0]?.next).toBe("finish"));
+    expect(screen.getByRole("heading", { name: /Allow finish/ })).toBeInTheDocument();
+  });
+
   it("previews the selected step in a sandboxed frame", async () => {
     const user = userEvent.setup();
     const m = memoryApi();

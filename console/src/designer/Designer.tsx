@@ -33,6 +33,7 @@ import {
   push,
   redo,
   removeNodes,
+  renameNode,
   undo,
   type FlowDoc,
   type Handle,
@@ -139,6 +140,19 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
       setState((s) => ({ hist: push(s.hist, incoming), key: null }));
     }
   }
+
+  // A renamed node keeps its place on the canvas (positions are keyed by id).
+  const rename = useCallback(
+    (from: string, to: string) => {
+      setPositions((p) => {
+        const at = p[from];
+        return at ? { ...p, [to]: at } : p;
+      });
+      edit((d) => renameNode(d, from, to));
+      setSelected(to);
+    },
+    [edit],
+  );
 
   const doUndo = useCallback(() => setState((s) => ({ hist: undo(s.hist), key: null })), []);
   const doRedo = useCallback(() => setState((s) => ({ hist: redo(s.hist), key: null })), []);
@@ -387,6 +401,7 @@ function DesignerInner({ api, clientId, initial, catalog, onState, incoming }: P
           clientId={clientId}
           edit={edit}
           onSelect={setSelected}
+          onRename={rename}
           label={label}
           problems={selectedNode ? (problemsByNode(problemDoc, problems).get(selectedNode.id) ?? []) : []}
         />

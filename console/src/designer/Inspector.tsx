@@ -9,7 +9,6 @@ import {
   removeNodes,
   removeOption,
   addOption,
-  renameNode,
   setStart,
   updateNode,
   validId,
@@ -27,13 +26,14 @@ interface Props {
   clientId: string | null;
   edit: (f: (d: FlowDoc) => FlowDoc, key?: string | null) => void;
   onSelect: (id: string | null) => void;
+  onRename: (from: string, to: string) => void;
   label: (o: string) => string;
   problems: string[];
 }
 
 const PREVIEWABLE = new Set(["identify", "step", "enroll", "deny", "lock"]);
 
-export function Inspector({ api, doc, node, catalog, clientId, edit, onSelect, label, problems }: Props) {
+export function Inspector({ api, doc, node, catalog, clientId, edit, onSelect, onRename, label, problems }: Props) {
   if (!node) {
     return (
       <aside className="inspector" aria-label="Selected node">
@@ -60,7 +60,7 @@ export function Inspector({ api, doc, node, catalog, clientId, edit, onSelect, l
           ))}
         </ul>
       )}
-      <IdField id={id} taken={doc.nodes.map((n) => n.id)} onRename={(to) => { edit((d) => renameNode(d, id, to)); onSelect(to); }} />
+      <IdField id={id} taken={doc.nodes.map((n) => n.id)} onRename={(to) => onRename(id, to)} />
       <div className="inspector__row">
         {doc.start === id ? (
           <span>This is the start node.</span>
