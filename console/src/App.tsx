@@ -1,4 +1,14 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import {
+  Suspense,
+  lazy,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+  type RefObject,
+} from "react";
 import { createClient, type ApiClient, type OrgOut } from "./api/client";
 import { ConsoleContext } from "./context";
 import { Link, useRouter } from "./router";
@@ -104,11 +114,9 @@ function OrgSwitcher({ api, org, version, onChange }: { api: ApiClient; org: str
   );
 }
 
-/** The section navigation: a side bar on wide screens, behind a menu button on narrow ones. */
-function Navigation() {
+/** The section navigation: a side bar on wide screens, behind the header's menu button on narrow ones. */
+function Navigation({ open, setOpen, button }: { open: boolean; setOpen: (open: boolean) => void; button: RefObject<HTMLButtonElement | null> }) {
   const { path } = useRouter();
-  const [open, setOpen] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
   const nav = useRef<HTMLElement>(null);
   // Following a link closes the menu (the new page is announced by its heading).
   const [shownFor, setShownFor] = useState(path);
@@ -117,43 +125,35 @@ function Navigation() {
     setOpen(false);
   }
   useEffect(() => {
-    if (open) nav.current?.querySelector<HTMLElement>("a")?.focus();
-  }, [open]);
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === "Escape" && open) {
-      setOpen(false);
-      button.current?.focus();
-    }
-  };
+    if (!open) return;
+    nav.current?.querySelector<HTMLElement>("a")?.focus();
+    // Escape closes the open menu wherever the focus is, and gives focus back to its button.
+    const onKeyDown = (e: globalThis.KeyboardEvent) => {
+      if (e.key === "Escape") {
+        setOpen(false);
+        button.current?.focus();
+      }
+    };
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, [open, setOpen, button]);
   const current = (to: string) => {
     const p = path.replace(/\/+$/, "") || "/console";
     const t = to.replace(/\/+$/, "");
     return p === t || (t !== "/console" && p.startsWith(`${t}/`));
   };
   return (
-    <div className="nav-area" onKeyDown={onKeyDown}>
-      <button
-        type="button"
-        className="menu-button secondary"
-        ref={button}
-        aria-expanded={open}
-        aria-controls="sections-nav"
-        onClick={() => setOpen(!open)}
-      >
-        {open ? "Close menu" : "Menu"}
-      </button>
-      <nav aria-label="Sections" id="sections-nav" className={open ? "side open" : "side"} ref={nav}>
-        <ul>
-          {NAV.map((n) => (
-            <li key={n.to}>
-              <Link to={n.to} current={current(n.to)}>
-                {n.label}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
-    </div>
+    <nav aria-label="Sections" id="sections-nav" className={open ? "side open" : "side"} ref={nav}>
+      <ul>
+        {NAV.map((n) => (
+          <li key={n.to}>
+            <Link to={n.to} current={current(n.to)}>
+              {n.label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }
 
@@ -179,6 +179,8 @@ export function App({
   const orgsChanged = useCallback(() => setOrgsVersion((v) => v + 1), []);
   const value = useMemo(() => ({ api, org, switchOrg: setOrg, orgsChanged }), [api, org, orgsChanged]);
   const [username, setUsername] = useState<string | null>(null);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!subject || user !== subject) return;
     let live = true;
@@ -196,6 +198,16 @@ export function App({
         Skip to content
       </a>
       <header className="top">
+        <button
+          type="button"
+          className="menu-button secondary"
+          ref={menuButton}
+          aria-expanded={menuOpen}
+          aria-controls="sections-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          {menuOpen ? "Close menu" : "Menu"}
+        </button>
         <span className="brand">Identra console</span>
         <OrgSwitcher api={api} org={org} version={orgsVersion} onChange={setOrg} />
         <span className="user">
@@ -206,7 +218,7 @@ export function App({
         </button>
       </header>
       <div className="layout">
-        <Navigation />
+        <Navigation open={menuOpen} setOpen={setMenuOpen} button={menuButton} />
         <main id="main" key={org}>
           <Suspense fallback={<p role="status">Loading…</p>}>
             <Page />

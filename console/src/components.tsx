@@ -216,8 +216,11 @@ export function PagedTable<T>({
   columns,
   row,
   empty,
+  wide,
 }: {
   label: string;
+  /** Many columns: keep them readable and let the table scroll sideways on small screens. */
+  wide?: boolean;
   paged: Paged<T>;
   columns: string[];
   row: (item: T) => ReactNode;
@@ -229,7 +232,7 @@ export function PagedTable<T>({
       {paged.items ? (
         <>
           <TableWrap label={label}>
-            <table>
+            <table className={wide ? "wide" : undefined}>
               <thead>
                 <tr>
                   {columns.map((c) => (

@@ -105,6 +105,7 @@ export function AuditLog() {
       </form>
       <PagedTable
         label="Audit events"
+        wide
         paged={paged}
         columns={["Time", "Action", "Outcome", "Actor", "Target", ""]}
         empty="No events match."
@@ -116,10 +117,11 @@ export function AuditLog() {
             </td>
             <td>{ev.outcome}</td>
             <td>
-              {ev.actor_type}
-              {ev.actor_id ? ` ${ev.actor_id}` : ""}
+              {ev.actor_type} <Short id={ev.actor_id} />
             </td>
-            <td>{ev.target_type ? `${ev.target_type} ${ev.target_id ?? ""}` : ""}</td>
+            <td>
+              {ev.target_type ?? ""} <Short id={ev.target_id} />
+            </td>
             <td>
               <button
                 type="button"
@@ -138,6 +140,12 @@ export function AuditLog() {
       <div id="audit-detail">{selected && <EventDetail event={selected} onClose={() => setSelected(null)} />}</div>
     </section>
   );
+}
+
+/** The start of a long id (the whole id in the detail view and as a tooltip). */
+function Short({ id }: { id: string | null }) {
+  if (!id) return null;
+  return id.length > 12 ? <code title={id}>{id.slice(0, 8)}…</code> : <code>{id}</code>;
 }
 
 function EventDetail({ event, onClose }: { event: AuditEventOut; onClose: () => void }) {
