@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from identra.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 
@@ -116,6 +118,12 @@ def install(app: FastAPI) -> None:
         return problem_response(
             422, "Unprocessable Content", "a value is out of the range the server can store"
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client went away before its body arrived; nobody reads this answer, and it is
+        # not a server fault worth a traceback in the log.
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
