@@ -160,6 +160,9 @@ async def test_build_save_and_log_in_through_the_designed_flow(
     await page.locator('[data-palette="magic-link"]').drag_to(_node(page, "password"))
     await expect(_node(page, "password")).to_contain_text("or")
     await expect(_node(page, "password")).to_contain_text("Link by email")
+    # Problems on a node (no "next" yet) are shown accessibly too.
+    await expect(_node(page, "password")).to_contain_text("missing field(s): next")
+    assert await _axe(page) == []
     await _drop_on_canvas(page, "condition", 200, 160)
     await _drop_on_canvas(page, "totp", 80, 290)
     await _drop_on_canvas(page, "allow", 280, 410)

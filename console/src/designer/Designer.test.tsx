@@ -78,7 +78,7 @@ describe("Designer", { timeout: 30_000 }, () => {
     await user.click(screen.getByRole("button", { name: "Add TOTP" }));
     // the new step has no "next": the server's problem shows on it, and the flow cannot be saved
     await waitFor(() => expect(within(node("totp")).getByRole("note")).toHaveTextContent("missing field(s): next"));
-    expect(within(node("totp")).getByLabelText("1 problem(s)")).toBeInTheDocument();
+    expect(within(node("totp")).getByText("1 problem(s)")).toBeInTheDocument();
     expect(screen.getByTestId("validation-status")).toHaveTextContent("1 problem(s)");
     expect(last()?.valid).toBe(false);
     await user.selectOptions(screen.getByLabelText("Then go to"), "done");

@@ -25,8 +25,9 @@ function FlowNodeViewImpl({ data, selected }: NodeProps<FlowRfNode>) {
         <span className="flow-node__kind">{kindLabel(node.type)}</span>
         {start && <span className="flow-node__start">start</span>}
         {problems.length > 0 && (
-          <span className="flow-node__badge" title={problems.join("\n")} aria-label={`${problems.length} problem(s)`}>
-            {problems.length}
+          <span className="flow-node__badge" title={problems.join("\n")}>
+            <span aria-hidden="true">{problems.length}</span>
+            <span className="visually-hidden">{problems.length} problem(s)</span>
           </span>
         )}
       </div>
