@@ -10,6 +10,7 @@ value wins).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -66,15 +67,32 @@ def to_settings(app: Application) -> ClientSettings:
 
 
 class SqlClientSettingsStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Read on every token response, so kept per node like the client records
+    (``clients.SqlClientStore``): dropped on any application change on any node, and after
+    ``ttl`` seconds as a safety net for changes made by another process."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = 30.0) -> None:
         self._sessions = sessions
+        self._ttl = ttl
+        self._cache: dict[str, tuple[ClientSettings, float]] = {}
 
     async def settings(self, application_id: str) -> ClientSettings:
+        now = time.monotonic()
+        hit = self._cache.get(application_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
         async with self._sessions() as session:
             app = await session.get(Application, application_id)
         if app is None:
             return ClientSettings(application_id=application_id)
-        return to_settings(app)
+        found = to_settings(app)
+        if len(self._cache) < 100_000:
+            self._cache[application_id] = (found, now + self._ttl)
+        return found
+
+    def invalidate(self, _client_id: str = "") -> None:
+        # Events name the client_id, the cache is keyed by row id; changes are rare.
+        self._cache.clear()
 
     async def by_ids(self, org_id: str, client_ids: list[str]) -> dict[str, ClientSettings]:
         if not client_ids:

@@ -97,6 +97,7 @@ def build(services: Services, clients: Any) -> InteractiveRuntime:
     now = services.clock.timestamp
     cache = services.cache
     client_settings = SqlClientSettingsStore(services.sessions)
+    services.events.on("client", client_settings.invalidate)
     users = SqlUserDirectory(services.sessions)
     consents = SqlConsentStore(services.sessions)
     grants = SqlGrantStore(services.sessions)
