@@ -51,6 +51,10 @@ class Node:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not become ready: {self.log_path.read_text()[-2000:]}")
 
+    def log_tail(self, size: int = 4000) -> str:
+        """The end of the node's log, for assertion messages."""
+        return self.log_path.read_text(errors="replace")[-size:] if self.log_path.exists() else ""
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks run, as in a crash."""
         if self.proc is not None and self.proc.poll() is None:

@@ -106,7 +106,8 @@ def test_killed_node_restarts_cleanly(nodes: tuple[Node, Node]) -> None:
     a.kill()
     assert _token_status(b, app) == 200  # the survivor keeps serving
     a.start()
-    assert _token_status(a, app) == 200
+    status = _token_status(a, app)
+    assert status == 200, a.log_tail()
 
 
 def test_refresh_on_b_of_a_token_from_a_and_reuse_on_a_is_detected(
