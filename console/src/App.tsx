@@ -18,6 +18,7 @@ import { Overview } from "./sections/Overview";
 import { UserCreateForm, UserDetail, UserList } from "./sections/Users";
 
 // Sections beyond the first slice load on demand, so the first page stays small.
+const ApplicationDetail = lazy(() => import("./sections/ApplicationDetail").then((m) => ({ default: m.ApplicationDetail })));
 const Actions = lazy(() => import("./sections/Actions").then((m) => ({ default: m.Actions })));
 const AuditLog = lazy(() => import("./sections/Audit").then((m) => ({ default: m.AuditLog })));
 const Groups = lazy(() => import("./sections/Groups").then((m) => ({ default: m.Groups })));
@@ -74,6 +75,9 @@ function Page() {
       return <UserCreateForm />;
     case "/console":
       return <Overview />;
+  }
+  if (clean.startsWith("/console/applications/")) {
+    return <ApplicationDetail id={decodeURIComponent(clean.slice("/console/applications/".length))} />;
   }
   if (clean.startsWith("/console/users/")) return <UserDetail id={decodeURIComponent(clean.slice("/console/users/".length))} />;
   return (

@@ -10,6 +10,7 @@ import { fixtureApi } from "./fixtures";
 import { fakeFetch, renderWithApi } from "./test-utils";
 import { Router } from "./router";
 import { Actions } from "./sections/Actions";
+import { ApplicationDetail } from "./sections/ApplicationDetail";
 import { ApplicationCreate, ApplicationList } from "./sections/Applications";
 import { AuditLog } from "./sections/Audit";
 import { Groups } from "./sections/Groups";
@@ -43,6 +44,7 @@ const pages: [string, ReactNode][] = [
   ["overview", <Overview />],
   ["applications", <ApplicationList />],
   ["new application", <ApplicationCreate />],
+  ["application detail", <ApplicationDetail id="p1" />],
   ["users", <UserList />],
   ["new user", <UserCreateForm />],
   ["user detail", <UserDetail id="u1" />],

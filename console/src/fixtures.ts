@@ -78,7 +78,27 @@ export const event = {
   request_id: "req-1",
   details: { username: "alice" },
 };
-export const app = { id: "p1", ...stamp, name: "Billing", type: "web", client_id: "cid-1" };
+export const app = {
+  id: "p1",
+  ...stamp,
+  name: "Billing",
+  type: "web",
+  description: "",
+  enabled: true,
+  client_id: "cid-1",
+  token_endpoint_auth_method: "client_secret_basic",
+  redirect_uris: ["https://billing.example/cb"],
+  post_logout_redirect_uris: [],
+  grant_types: ["authorization_code", "refresh_token"],
+  response_types: ["code"],
+  scopes: ["invoices:read"],
+  audiences: [],
+  pkce_required: true,
+  access_token_format: "jwt",
+  access_token_ttl: null,
+  refresh_token_ttl: 86400,
+  skip_consent: false,
+};
 
 const page = (items: unknown[]) => ({ status: 200, body: { items, next_cursor: null } });
 
@@ -112,6 +132,7 @@ export function fixtureApi(write?: (req: Recorded) => { status: number; body?: u
       [/\/webhooks\/[^/]+$/, () => ({ status: 200, body: webhook })],
       [/\/audit-events$/, () => page([event])],
       [/\/applications$/, () => page([app])],
+      [/\/applications\/[^/]+$/, () => ({ status: 200, body: app })],
     ];
     for (const [re, answer] of routes) if (re.test(path)) return answer();
     return { status: 404, body: { title: "Not Found", status: 404, detail: `no fixture for ${path}` } };

@@ -54,7 +54,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _seed(live: LiveServer) -> dict[str, str]:
-    """A user, group, role, user store, identity provider, action, webhook and sub-org."""
+    """An app, user, group, role, user store, identity provider, action, webhook, sub-org."""
     auth = httpx.BasicAuth("admin", ADMIN_PASSWORD)
     base = "/api/v1/orgs/root"
     ids: dict[str, str] = {}
@@ -65,6 +65,10 @@ def _seed(live: LiveServer) -> dict[str, str]:
             assert resp.status_code == 201, (path, resp.text)
             return str(resp.json().get("id", ""))
 
+        ids["app"] = post(
+            "/applications",
+            {"name": "Billing", "type": "web", "redirect_uris": ["https://billing.example/cb"]},
+        )
         ids["user"] = post("/users", {"username": "frank", "display_name": "Frank"})
         ids["group"] = post("/groups", {"name": "staff", "description": "Everyone"})
         resp = client.post(f"{base}/groups/{ids['group']}/members", json={"user_id": ids["user"]})
@@ -97,6 +101,7 @@ def _pages(ids: dict[str, str]) -> list[tuple[str, str]]:
         ("/console/", "Overview"),
         ("/console/applications", "Applications"),
         ("/console/applications/new", "Create application"),
+        (f"/console/applications/{ids['app']}", "Application Billing"),
         ("/console/users", "Users"),
         ("/console/users/new", "Create user"),
         (f"/console/users/{ids['user']}", "User frank"),
@@ -191,6 +196,7 @@ def _known_ids(live: LiveServer) -> dict[str, str]:
         if user is None:
             return _seed(live)
         return {
+            "app": first("/applications", name="Billing") or "",
             "user": user,
             "group": first("/groups", name="staff") or "",
             "role": first("/roles", name="auditor") or "",

@@ -49,7 +49,9 @@ export function ApplicationList() {
             <tbody>
               {page.items.map((app) => (
                 <tr key={app.id}>
-                  <td>{app.name}</td>
+                  <td>
+                    <Link to={`/console/applications/${app.id}`}>{app.name}</Link>
+                  </td>
                   <td>{TEMPLATES.find((t) => t.type === app.type)?.label ?? app.type}</td>
                   <td>
                     <code>{app.client_id}</code>

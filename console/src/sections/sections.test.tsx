@@ -6,6 +6,7 @@ import { alice, auditor, event, fixtureApi, staff } from "../fixtures";
 import { Router } from "../router";
 import { fakeFetch, renderWithApi } from "../test-utils";
 import { Actions } from "./Actions";
+import { ApplicationDetail } from "./ApplicationDetail";
 import { AuditLog } from "./Audit";
 import { Groups } from "./Groups";
 import { IdentityProviders } from "./IdentityProviders";
@@ -301,5 +302,37 @@ describe("Navigation", () => {
     } finally {
       globalThis.fetch = original;
     }
+  });
+});
+
+describe("Application detail", () => {
+  it("saves protocol settings with If-Match and shows a new secret once", async () => {
+    const api = fakeFetch(
+      fixtureApi((req) =>
+        req.method === "PATCH"
+          ? { status: 200, body: {} }
+          : req.url.endsWith("/secret")
+            ? { status: 200, body: { client_id: "cid-1", client_secret: "new-secret-once" } }
+            : undefined,
+      ),
+    );
+    renderWithApi(<ApplicationDetail id="p1" />, api.impl);
+    const user = userEvent.setup();
+    await screen.findByRole("heading", { name: "Application Billing" });
+    await user.type(screen.getByLabelText("Access token lifetime (seconds)"), "30");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(screen.getByText("Seconds, from 60 to a year; empty for the default.")).toBeInTheDocument();
+    expect(api.calls.some((c) => c.method === "PATCH")).toBe(false);
+    await user.clear(screen.getByLabelText("Access token lifetime (seconds)"));
+    await user.type(screen.getByLabelText("Redirect URIs"), "\nhttps://billing.example/cb2");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(api.calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect(api.calls.find((c) => c.method === "PATCH")).toMatchObject({
+      url: "/api/v1/orgs/root/applications/p1",
+      ifMatch: '"3"',
+      body: { redirect_uris: ["https://billing.example/cb", "https://billing.example/cb2"], access_token_ttl: null, refresh_token_ttl: 86400 },
+    });
+    await user.click(screen.getByRole("button", { name: "Generate a new secret" }));
+    expect(await screen.findByTestId("client-secret")).toHaveTextContent("new-secret-once");
   });
 });
