@@ -12,7 +12,15 @@ from identra.admin import actions as service
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, Page, page_of, paginate
-from identra.management.resources import Cursor, Filter, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Filter,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.actions import (
     ActionCreate,
     ActionOut,
@@ -54,6 +62,7 @@ async def list_actions(
     scope: Read,
     type: ActionType | None = None,
     name: Filter = None,
+    q: Prefix = None,
     enabled: bool | None = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -63,6 +72,8 @@ async def list_actions(
         query = query.where(Action.type == type)
     if name is not None:
         query = query.where(Action.name == name)
+    if q:
+        query = query.where(starts_with(Action.name, q))
     if enabled is not None:
         query = query.where(Action.enabled == enabled)
     rows = list((await scope.session.scalars(paginate(query, Action, cursor, limit))).all())

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from identra.admin import apps as service
 from identra.errors import Conflict, InvalidInput
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
-from identra.management.resources import resource_router
+from identra.management.resources import Prefix, resource_router, starts_with
 from identra.management.schemas.apps import (
     SETTINGS_FIELDS,
     AppCreate,
@@ -42,6 +42,7 @@ async def list_apps(
     scope: Read,
     name: Annotated[str | None, Query(max_length=200)] = None,
     client_id: Annotated[str | None, Query(max_length=128)] = None,
+    q: Prefix = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[AppOut]:
@@ -50,6 +51,10 @@ async def list_apps(
         query = query.where(Application.name == name)
     if client_id is not None:
         query = query.where(Application.client_id == client_id)
+    if q:  # the name or the client id
+        query = query.where(
+            or_(starts_with(Application.name, q), starts_with(Application.client_id, q))
+        )
     rows = list((await scope.session.scalars(paginate(query, Application, cursor, limit))).all())
     items, next_cursor = page_of(rows, limit)
     return Page(items=[AppOut.model_validate(a) for a in items], next_cursor=next_cursor)

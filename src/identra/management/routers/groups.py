@@ -22,7 +22,15 @@ from identra.management.pagination import (
     paginate,
     paginate_by_key,
 )
-from identra.management.resources import Cursor, Filter, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Filter,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.groups import (
     GroupCreate,
     GroupOut,
@@ -42,7 +50,7 @@ Write = Annotated[Scope, Depends(require("groups", "write"))]
 async def list_groups(
     scope: Read,
     name: Filter = None,
-    q: Annotated[str | None, Query(max_length=255, description="name prefix")] = None,
+    q: Prefix = None,
     member: Annotated[
         str | None, Query(max_length=64, description="only groups this user belongs to")
     ] = None,
@@ -53,8 +61,7 @@ async def list_groups(
     if name is not None:
         query = query.where(Group.name == name)
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Group.name.like(escaped + "%", escape="\\"))
+        query = query.where(starts_with(Group.name, q))
     if member is not None:
         query = query.where(
             Group.id.in_(select(GroupMember.group_id).where(GroupMember.user_id == member))

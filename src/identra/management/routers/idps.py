@@ -11,7 +11,15 @@ from identra.admin import idps as service
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, Page, page_of, paginate
-from identra.management.resources import Cursor, Filter, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Filter,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.idps import IdpConfigOut, IdpCreate, IdpOut, IdpPatch
 from identra.storage.models import IdentityProvider
 
@@ -39,6 +47,7 @@ def _out(idp: IdentityProvider) -> IdpOut:
 async def list_idps(
     scope: Read,
     name: Filter = None,
+    q: Prefix = None,
     kind: Literal["oidc", "google"] | None = None,
     enabled: bool | None = None,
     cursor: Cursor = None,
@@ -47,6 +56,8 @@ async def list_idps(
     query = select(IdentityProvider).where(IdentityProvider.org_id == scope.org.id)
     if name is not None:
         query = query.where(IdentityProvider.name == name)
+    if q:
+        query = query.where(starts_with(IdentityProvider.name, q))
     if kind is not None:
         query = query.where(IdentityProvider.kind == kind)
     if enabled is not None:

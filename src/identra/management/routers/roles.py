@@ -27,7 +27,15 @@ from identra.management.pagination import (
     paginate_by_key,
 )
 from identra.management.problems import Problem
-from identra.management.resources import Cursor, Filter, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Filter,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.roles import (
     AssignmentIn,
     AssignmentOut,
@@ -55,6 +63,7 @@ def _check_grantable(scope: Scope, perms: Iterable[str]) -> None:
 async def list_roles(
     scope: Read,
     name: Filter = None,
+    q: Prefix = None,
     permission: Annotated[
         str | None, Query(max_length=64, description="only roles granting this permission")
     ] = None,
@@ -64,6 +73,8 @@ async def list_roles(
     query = select(Role).where(Role.org_id == scope.org.id, Role.audience == service.AUDIENCE)
     if name is not None:
         query = query.where(Role.name == name)
+    if q:
+        query = query.where(starts_with(Role.name, q))
     if permission is None:
         rows = list((await scope.session.scalars(paginate(query, Role, cursor, limit))).all())
         items, next_cursor = page_of(rows, limit)

@@ -20,7 +20,7 @@ from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of, paginate
 from identra.management.problems import Problem
-from identra.management.resources import resource_router
+from identra.management.resources import resource_router, starts_with
 from identra.management.schemas.users import UserCreate, UserOut, UserPatch
 from identra.storage.models import User, UserEmail
 from identra.storage.types import new_id
@@ -64,8 +64,7 @@ async def list_users(
             User.user_store_id.in_([k for k, v in names.items() if v == user_store])
         )
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(User.username_normalized.like(escaped + "%", escape="\\"))
+        query = query.where(starts_with(User.username_normalized, q))
     rows = list((await scope.session.scalars(paginate(query, User, cursor, limit))).all())
     items, next_cursor = page_of(rows, limit)
     return Page(

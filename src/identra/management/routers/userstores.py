@@ -12,7 +12,15 @@ from identra.errors import InvalidInput
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, Page, page_of, paginate
-from identra.management.resources import Cursor, Filter, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Filter,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.userstores import UserStoreCreate, UserStoreOut, UserStorePatch
 from identra.storage.models import UserStore
 from identra.userstores import config as ldap_stores
@@ -26,6 +34,7 @@ Write = Annotated[Scope, Depends(require("userstores", "write"))]
 async def list_user_stores(
     scope: Read,
     identifier: Filter = None,
+    q: Prefix = None,
     kind: Filter = None,
     enabled: bool | None = None,
     cursor: Cursor = None,
@@ -34,6 +43,8 @@ async def list_user_stores(
     query = select(UserStore).where(UserStore.org_id == scope.org.id)
     if identifier is not None:
         query = query.where(UserStore.identifier == identifier)
+    if q:
+        query = query.where(starts_with(UserStore.identifier, q))
     if kind is not None:
         query = query.where(UserStore.kind == kind)
     if enabled is not None:

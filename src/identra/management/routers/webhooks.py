@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from identra.admin import webhooks as service
 from identra.management.deps import Scope, require
 from identra.management.etag import check_if_match, set_etag
 from identra.management.pagination import DEFAULT_LIMIT, Page, page_of, paginate
-from identra.management.resources import Cursor, Limit, created, resource_router
+from identra.management.resources import (
+    Cursor,
+    Limit,
+    Prefix,
+    created,
+    resource_router,
+    starts_with,
+)
 from identra.management.schemas.webhooks import (
     MessageOut,
     WebhookCreate,
@@ -42,9 +49,18 @@ def _out(hook: Webhook) -> WebhookOut:
 
 @router.get("", response_model=Page[WebhookOut])
 async def list_webhooks(
-    scope: Read, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    scope: Read, q: Prefix = None, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
 ) -> Page[WebhookOut]:
+    """``q``: the start of the URL (after ``https://``), or of the description."""
     query = select(Webhook).where(Webhook.org_id == scope.org.id)
+    if q:
+        query = query.where(
+            or_(
+                starts_with(Webhook.url, "https://" + q),
+                starts_with(Webhook.url, q),
+                starts_with(Webhook.description, q),
+            )
+        )
     rows = list((await scope.session.scalars(paginate(query, Webhook, cursor, limit))).all())
     items, next_cursor = page_of(rows, limit)
     return Page(items=[_out(w) for w in items], next_cursor=next_cursor)
