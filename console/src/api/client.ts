@@ -1,12 +1,7 @@
 // A small typed fetch wrapper over the generated OpenAPI types (src/api/schema.ts).
-import type * as extra from "./extra";
-import type { components, paths as generated } from "./schema";
+import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
-/** The generated paths, plus hand-written ones (extra.ts) the generated schema does not have yet. */
-type paths = generated & Omit<extra.extraPaths, keyof generated>;
-/** A generated schema when present, else the hand-written one. */
-type Pick2<N extends string, Fallback> = Schemas extends { [K in N]: infer T } ? T : Fallback;
 export type AppOut = Schemas["AppOut"];
 export type AppCreate = Schemas["AppCreate"];
 export type AppCreated = Schemas["AppCreated"];
@@ -23,15 +18,27 @@ export type IdpOut = Schemas["IdpOut"];
 export type IdpCreate = Schemas["IdpCreate"];
 export type AuditEventOut = Schemas["AuditEventOut"];
 export type Permission = NonNullable<Schemas["RoleCreate"]["permissions"]>[number];
-export type ActionOut = Pick2<"ActionOut", extra.ActionOut>;
-export type ActionWritten = Pick2<"ActionWritten", extra.ActionWritten>;
-export type ActionCreate = Pick2<"ActionCreate", extra.ActionCreate>;
-export type ActionTypeOut = Pick2<"ActionTypeOut", extra.ActionTypeOut>;
-export type WebhookOut = Pick2<"WebhookOut", extra.WebhookOut>;
-export type WebhookCreated = Pick2<"WebhookCreated", extra.WebhookCreated>;
-export type MessageOut = Pick2<"MessageOut", extra.MessageOut>;
+export type ActionOut = Schemas["ActionOut"];
+export type ActionWritten = Schemas["ActionWritten"];
+export type ActionCreate = Schemas["ActionCreate"];
+export type ActionTypeOut = Schemas["ActionTypeOut"];
+export type ActionAuth = NonNullable<ActionCreate["authentication"]>;
+export type ActionTypeName = ActionCreate["type"];
+export type Rule = Schemas["RuleIn"];
+export type RuleExpression = Schemas["RuleExpression"];
+export type WebhookOut = Schemas["WebhookOut"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type MessageOut = Schemas["MessageOut"];
+export type Theme = Schemas["Theme"];
+/** The paths answering a page of items (`items`, `next_cursor`) to a GET. */
+export type ListPath = {
+  [P in keyof paths]: Ok<Op<P, "get">> extends { items: unknown[]; next_cursor?: string | null } ? P : never;
+}[keyof paths];
+export type ItemOf<P extends ListPath> = Ok<Op<P, "get">> extends { items: (infer T)[] } ? T : never;
+export type ListQuery<P extends ListPath> = QueryParams<Op<P, "get">>;
 
 type Method = "get" | "put" | "post" | "patch" | "delete";
+export type { paths };
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type Params<O> = O extends { parameters: infer X } ? X : never;
 type PathParams<O> = Params<O> extends { path: infer X } ? X : never;
@@ -103,12 +110,24 @@ async function problemOf(response: Response): Promise<ApiError> {
   );
 }
 
+export interface SendOptions {
+  /** "application/json" (the default: the body is JSON-encoded) or "text/plain" (a string sent as it is). */
+  contentType?: "application/json" | "text/plain";
+  /** Sent as If-Match. */
+  version?: number;
+}
+
 export interface ApiClient {
   call<P extends keyof paths, M extends Method>(
     path: P,
     method: M,
     options?: CallOptions<Op<P, M>>,
   ): Promise<Ok<Op<P, M>>>;
+  /**
+   * Any method on a ready URL (query included), for bodies the typed `call` cannot describe
+   * (`text/plain`); the same bearer token, 401 handling and problem details as `call`.
+   */
+  send<T>(method: string, url: string, body?: unknown, options?: SendOptions): Promise<T>;
 }
 
 export function createClient(
@@ -116,8 +135,32 @@ export function createClient(
   onUnauthorized: () => void = () => undefined,
   fetchImpl: typeof fetch = (...args) => fetch(...args),
 ): ApiClient {
+  async function send<T>(method: string, url: string, body?: unknown, options: SendOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    const token = getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (options.version !== undefined) headers["if-match"] = `"${options.version}"`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      if (options.contentType === "text/plain") {
+        headers["content-type"] = "text/plain; charset=utf-8";
+        payload = String(body);
+      } else {
+        headers["content-type"] = "application/json";
+        payload = JSON.stringify(body);
+      }
+    }
+    const response = await fetchImpl(url, { method: method.toUpperCase(), headers, body: payload });
+    if (!response.ok) {
+      if (response.status === 401) onUnauthorized();
+      throw await problemOf(response);
+    }
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
   return {
-    async call(path, method, options = {}) {
+    send,
+    call(path, method, options = {}) {
       let url = String(path).replace(/\{(\w+)\}/g, (_m, name: string) => {
         const value = (options.path as Record<string, string> | undefined)?.[name];
         if (value === undefined) throw new Error(`missing path parameter ${name}`);
@@ -128,22 +171,7 @@ export function createClient(
         if (v !== undefined && v !== null && v !== "") query.set(k, String(v));
       }
       if ([...query].length) url += `?${query.toString()}`;
-      const headers: Record<string, string> = { accept: "application/json" };
-      const token = getToken();
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (options.version !== undefined) headers["if-match"] = `"${options.version}"`;
-      let body: string | undefined;
-      if (options.body !== undefined) {
-        headers["content-type"] = "application/json";
-        body = JSON.stringify(options.body);
-      }
-      const response = await fetchImpl(url, { method: method.toUpperCase(), headers, body });
-      if (!response.ok) {
-        if (response.status === 401) onUnauthorized();
-        throw await problemOf(response);
-      }
-      if (response.status === 204) return undefined as never;
-      return (await response.json()) as never;
+      return send(method, url, options.body, options.version === undefined ? {} : { version: options.version });
     },
   };
 }

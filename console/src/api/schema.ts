@@ -184,6 +184,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Branding */
+        get: operations["get_branding_api_v1_orgs__org__branding_get"];
+        /** Put Branding */
+        put: operations["put_branding_api_v1_orgs__org__branding_put"];
+        post?: never;
+        /** Delete Branding */
+        delete: operations["delete_branding_api_v1_orgs__org__branding_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/children": {
         parameters: {
             query?: never;
@@ -2235,6 +2254,34 @@ export interface components {
             /** Signing Secret */
             signing_secret: string;
         };
+        /** Theme */
+        Theme: {
+            /** Background Color */
+            background_color?: string | null;
+            /** Border Color */
+            border_color?: string | null;
+            /** Display Name */
+            display_name?: string | null;
+            /** Font */
+            font?: ("system" | "serif" | "humanist" | "mono") | null;
+            /**
+             * Logo Url
+             * @description https URL, or a data: URL of a PNG, JPEG, GIF or WebP image
+             */
+            logo_url?: string | null;
+            /** Muted Color */
+            muted_color?: string | null;
+            /** Primary Color */
+            primary_color?: string | null;
+            /** Primary Text Color */
+            primary_text_color?: string | null;
+            /** Radius Px */
+            radius_px?: number | null;
+            /** Surface Color */
+            surface_color?: string | null;
+            /** Text Color */
+            text_color?: string | null;
+        };
         /** UserCreate */
         UserCreate: {
             /** Claims */
@@ -3169,6 +3216,101 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Page_AuditEventOut_"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_branding_api_v1_orgs__org__branding_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Theme"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_branding_api_v1_orgs__org__branding_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Theme"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Theme"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_branding_api_v1_orgs__org__branding_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

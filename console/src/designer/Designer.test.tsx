@@ -1,6 +1,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../api/client";
 import { httpFlowApi } from "./api";
 import { DRAG_TYPE, Designer, type DesignerState } from "./Designer";
 import { CATALOG, START, installFlowMocks, memoryApi } from "./testing";
@@ -172,7 +173,7 @@ describe("Designer", { timeout: 30_000 }, () => {
       const text = doc.nodes[0]?.options?.length === 2 ? "TEXT-2\n" : "TEXT-1\n";
       return new Response(JSON.stringify({ document: doc, text }), { status: 200 });
     };
-    const api = httpFlowApi("root", () => "tok", impl);
+    const api = httpFlowApi("root", createClient(() => "tok", () => undefined, impl));
     const { last } = setup(api);
     const text = screen.getByLabelText("Text form") as HTMLTextAreaElement;
     await waitFor(() => expect(text.value).toBe("TEXT-1\n"));

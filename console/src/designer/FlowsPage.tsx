@@ -2,7 +2,6 @@
 // designer, review the diff and save it as a new revision; history; "describe the login flow".
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api/client";
-import { currentSession } from "../auth";
 import { useConsole } from "../context";
 import { httpFlowApi, problemsOf, type Catalog, type FlowApi, type FlowRecord, type Generated, type Revision } from "./api";
 import { Designer, type DesignerState } from "./Designer";
@@ -13,7 +12,7 @@ const DEFAULT = "";
 
 export default function FlowsPage({ api: given }: { api?: FlowApi }) {
   const { api: client, org } = useConsole();
-  const api = useMemo(() => given ?? httpFlowApi(org, () => currentSession()?.accessToken ?? null), [given, org]);
+  const api = useMemo(() => given ?? httpFlowApi(org, client), [given, org, client]);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [apps, setApps] = useState<{ client_id: string; name: string }[]>([]);
   const [target, setTarget] = useState<string>(DEFAULT);

@@ -1,6 +1,6 @@
-// The flows endpoints the designer uses, over fetch: PUT and text/plain bodies are outside the
-// generated client's reach, and /catalog and /preview are newer than console/src/api/schema.ts.
-import { ApiError, type FieldError } from "../api/client";
+// The flows endpoints the designer uses, through the console's API client (`send`: PUT and
+// text/plain bodies), so a 401 signs in again and problems arrive as ApiError like elsewhere.
+import { ApiError, type ApiClient } from "../api/client";
 import type { FlowDoc } from "./model";
 
 export interface FlowRecord {
@@ -78,52 +78,12 @@ export interface FlowApi {
   generate(description: string, clientId: string | null, alternative: number): Promise<Generated>;
 }
 
-async function problem(response: Response): Promise<ApiError> {
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch {
-    // not JSON
-  }
-  const b = (body ?? {}) as { title?: unknown; detail?: unknown; errors?: unknown };
-  const errors = Array.isArray(b.errors)
-    ? b.errors.filter(
-        (e): e is FieldError =>
-          typeof e === "object" && e !== null && typeof e.pointer === "string" && typeof e.detail === "string",
-      )
-    : [];
-  return new ApiError(
-    response.status,
-    typeof b.title === "string" ? b.title : response.statusText || "Error",
-    typeof b.detail === "string" ? b.detail : "",
-    errors,
-  );
-}
-
-/** The flows API of organization ``org`` with a bearer token from ``getToken``. */
-export function httpFlowApi(
-  org: string,
-  getToken: () => string | null,
-  fetchImpl: typeof fetch = (...args) => fetch(...args),
-): FlowApi {
+/** The flows API of organization ``org`` through the console's client. */
+export function httpFlowApi(org: string, client: ApiClient): FlowApi {
   const base = `/api/v1/orgs/${encodeURIComponent(org)}/flows`;
   const where = (clientId: string | null) => (clientId === null ? "/default" : `/apps/${encodeURIComponent(clientId)}`);
-  async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    const token = getToken();
-    if (token) headers.authorization = `Bearer ${token}`;
-    let payload: string | undefined;
-    if (typeof body === "string") {
-      headers["content-type"] = "text/plain; charset=utf-8";
-      payload = body;
-    } else if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      payload = JSON.stringify(body);
-    }
-    const response = await fetchImpl(base + path, { method, headers, body: payload });
-    if (!response.ok) throw await problem(response);
-    return (await response.json()) as T;
-  }
+  const send = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    client.send<T>(method, base + path, body, typeof body === "string" ? { contentType: "text/plain" } : {});
   return {
     load: (clientId) => send("GET", where(clientId)),
     save: (clientId, doc) => send("PUT", where(clientId), doc),

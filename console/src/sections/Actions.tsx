@@ -1,6 +1,5 @@
 import { useState, type FormEvent } from "react";
-import type { ActionOut, ActionTypeOut } from "../api/client";
-import type { ActionAuth, ActionTypeName, Rule, RuleExpression } from "../api/extra";
+import type { ActionAuth, ActionOut, ActionTypeName, ActionTypeOut, Rule, RuleExpression } from "../api/client";
 import {
   ConfirmDelete,
   Field,
