@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
 from identra.protocols.oidc.storage import UserProfile
 from identra.storage.models import User
@@ -63,8 +64,18 @@ class SqlUserDirectory:
         if len(user_id) > 36:
             return None
         async with self._sessions() as session:
-            user = await session.scalar(
-                select(User).where(User.id == user_id, User.org_id == org_id)
+            # One query with the emails and phone numbers joined (the relationships load with
+            # two more by default): this runs on every refresh and ID token.
+            user = (
+                (
+                    await session.scalars(
+                        select(User)
+                        .where(User.id == user_id, User.org_id == org_id)
+                        .options(joinedload(User.emails), joinedload(User.phone_numbers))
+                    )
+                )
+                .unique()
+                .one_or_none()
             )
             if user is None:
                 return None
