@@ -303,7 +303,7 @@ class FlowRunner:
                 assert node.next
                 self._goto(turn, node.next)
             elif node.type == "limit_sessions" and node.on_exceed == "deny":
-                return await self._deny(turn, node, node.message or _too_many(node))
+                return await self._deny(turn, node, node.message or too_many_sessions(node))
             else:
                 break
         await self._save(state)
@@ -766,7 +766,7 @@ def _factor(amr: str) -> str:
     }.get(amr, amr)
 
 
-def _too_many(node: Node) -> str:
+def too_many_sessions(node: Node) -> str:
     if node.max == 1:
         return "You are already signed in elsewhere. Sign out there first."
     return f"You are already signed in {node.max} times. Sign out of another session first."

@@ -28,7 +28,7 @@ from identra.authenticators.interface import AuthContext, Prompt
 from identra.authenticators.registry import Authenticators
 from identra.branding.theme import Theme
 from identra.flows.document import FlowDocument, Node, always_after
-from identra.flows.engine import _too_many
+from identra.flows.engine import too_many_sessions
 from identra.flows.interface import Challenge, OptionView
 from identra.i18n import catalog, negotiate
 from identra.web.login import pages
@@ -163,7 +163,7 @@ async def _challenge(
         return _denied(sample, node.message or "Access denied.")
     if node.type == "limit_sessions":
         if node.on_exceed == "deny":
-            return _denied(sample, node.message or _too_many(node))
+            return _denied(sample, node.message or too_many_sessions(node))
         return _sessions(sample, node)
     if node.type == "enroll":
         enrollers = authenticators.enrollers()
