@@ -1,22 +1,21 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { ActionAuth, ActionOut, ActionTypeName, ActionTypeOut, Rule, RuleExpression } from "../api/client";
-import {
-  ConfirmDelete,
-  Field,
-  PagedTable,
-  ProblemBanner,
-  Saved,
-  ShownOnce,
-  Toggle,
-  fieldError,
-  invalid,
-  useLoad,
-  usePaged,
-  useSubmit,
-} from "../components";
+import { Field, ShownOnce, Toggle, fieldError, invalid, useLoad } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { ListHeader, PAGE } from "./common";
+import {
+  CreatePage,
+  DetailPage,
+  Filter,
+  ResourceForm,
+  ResourceList,
+  RotateButton,
+  SecretCreated,
+  SecretField,
+  httpsOrLoopback,
+  useForm,
+  usePagedList,
+} from "./common";
 
 export const ACTION_TYPES: { type: ActionTypeName; label: string }[] = [
   { type: "preIssueAccessToken", label: "Pre issue access token" },
@@ -40,34 +39,31 @@ function useTypes() {
 }
 
 function ActionList() {
-  const { api, org } = useConsole();
   const types = useTypes();
   const [type, setType] = useState<ActionTypeName | "">("");
-  const paged = usePaged(
-    (cursor) => api.call("/api/v1/orgs/{org}/actions", "get", { path: { org }, query: { limit: PAGE, cursor, type: type || null } }),
-    `${org}|${type}`,
-  );
+  const [q, setQ] = useState("");
+  const paged = usePagedList("/api/v1/orgs/{org}/actions", { type: type || null, q });
   return (
-    <section aria-labelledby="actions-title">
-      <ListHeader id="actions-title" title="Actions" create="/console/actions/new" createLabel="Create action" />
-      <p className="muted">Your services, called by Identra at extension points (before a token is issued, a password changed…).</p>
-      <div className="search">
-        <label htmlFor="action-type">Type</label>
-        <select id="action-type" value={type} onChange={(e) => setType(e.target.value as ActionTypeName | "")}>
-          <option value="">Any</option>
-          {ACTION_TYPES.map((t) => (
-            <option key={t.type} value={t.type}>
-              {typeLabel(t.type, types)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <PagedTable
-        label="Actions"
-        paged={paged}
-        columns={["Name", "Type", "Endpoint", "State"]}
-        empty="No actions found."
-        row={(a) => (
+    <ResourceList
+      titleId="actions-title"
+      title="Actions"
+      create={["/console/actions/new", "Create action"]}
+      intro="Your services, called by Identra at extension points (before a token is issued, a password changed…)."
+      search={["Action name starts with", setQ]}
+      filters={
+        <Filter
+          id="action-type"
+          label="Type"
+          value={type}
+          onChange={(v) => setType(v as ActionTypeName | "")}
+          options={ACTION_TYPES.map((t) => [t.type, typeLabel(t.type, types)])}
+        />
+      }
+      table={{
+        paged,
+        columns: ["Name", "Type", "Endpoint", "State"],
+        empty: "No actions found.",
+        row: (a) => (
           <tr key={a.id}>
             <td>
               <Link to={`/console/actions/${a.id}`}>{a.name}</Link>
@@ -78,9 +74,9 @@ function ActionList() {
             </td>
             <td>{a.enabled ? "Active" : "Inactive"}</td>
           </tr>
-        )}
-      />
-    </section>
+        ),
+      }}
+    />
   );
 }
 
@@ -88,20 +84,20 @@ function ActionCreatePage() {
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
   if (secret) {
     return (
-      <section aria-labelledby="action-created-title">
-        <h1 id="action-created-title">Action created</h1>
-        <ShownOnce label="Signing secret" value={secret.value} testId="signing-secret" />
-        <Link to={`/console/actions/${secret.id}`} className="button">
-          Done
-        </Link>
-      </section>
+      <SecretCreated
+        titleId="action-created-title"
+        title="Action created"
+        label="Signing secret"
+        value={secret.value}
+        testId="signing-secret"
+        done={`/console/actions/${secret.id}`}
+      />
     );
   }
   return (
-    <section aria-labelledby="new-action-title">
-      <h1 id="new-action-title">Create action</h1>
+    <CreatePage titleId="new-action-title" title="Create action">
       <ActionForm onSecret={(id, value) => setSecret({ id, value })} />
-    </section>
+    </CreatePage>
   );
 }
 
@@ -111,15 +107,6 @@ type Group = RuleExpression[];
 function rulesOf(rule: ActionOut["rule"]): Group[] {
   const r = rule as Rule | null;
   return r?.rules?.map((g) => g.expressions.map((e) => ({ ...e }))) ?? [];
-}
-
-function isHttps(v: string): boolean {
-  try {
-    const u = new URL(v);
-    return u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
-  } catch {
-    return false;
-  }
 }
 
 function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved?: () => void; onSecret: (id: string, secret: string) => void }) {
@@ -139,17 +126,15 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
   const [groups, setGroups] = useState<Group[]>(rulesOf(action?.rule ?? null));
   const [enabled, setEnabled] = useState(action?.enabled ?? true);
   const [signed, setSigned] = useState(action?.signed ?? false);
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
+  const state = useForm();
+  const error = state.error;
   const ruleFields = types?.find((t) => t.type === type)?.rule_fields ?? [];
 
   const setExpr = (g: number, i: number, change: Partial<RuleExpression>) =>
     setGroups(groups.map((grp, gi) => (gi !== g ? grp : grp.map((e, ei) => (ei === i ? { ...e, ...change } : e)))));
   const newExpr = (): RuleExpression => ({ field: ruleFields[0] ?? "", operator: "equals", value: "" });
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
+  const submit = () => {
     const authChanged = !action || authType !== shownAuth || authSecret !== "" || authName !== (action.authentication.username ?? action.authentication.header ?? "");
     let authentication: ActionAuth;
     if (authType === "basic") authentication = { type: "basic", username: authName.trim(), password: authSecret };
@@ -160,7 +145,7 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
     const rule: Rule | null = groups.length ? { condition: "OR", rules: groups.map((g) => ({ condition: "AND", expressions: g })) } : null;
     const check = invalid({
       name: !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.length > 100 ? "Letters, digits, '.', '_' or '-' (at most 100)." : false,
-      endpoint: !isHttps(endpoint.trim()) && "An absolute https URL (http only for localhost).",
+      endpoint: !httpsOrLoopback(endpoint.trim()) && "An absolute https URL (http only for localhost).",
       timeout_ms: (!Number.isInteger(ms) || ms < 100 || ms > 10000) && "From 100 to 10000 milliseconds.",
       authentication:
         authChanged && authType !== "none"
@@ -169,7 +154,7 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
           : false,
       rule: groups.some((g) => g.length === 0 || g.some((x) => !x.field || !x.value.trim())) && "Every condition needs a field and a value.",
     });
-    void run(async () => {
+    void state.run(async () => {
       if (action) {
         const updated = await api.call("/api/v1/orgs/{org}/actions/{action_id}", "patch", {
           path: { org, action_id: action.id },
@@ -187,7 +172,7 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
           version: action.version,
         });
         setAuthSecret("");
-        setSaved(true);
+        state.setSaved(true);
         if (updated.signing_secret) onSecret(updated.id, updated.signing_secret);
         onSaved?.();
       } else {
@@ -213,8 +198,7 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
   };
 
   return (
-    <form onSubmit={submit} noValidate aria-label={action ? "Action settings" : "New action"}>
-      <ProblemBanner error={error} />
+    <ResourceForm label={action ? "Action settings" : "New action"} editing={Boolean(action)} state={state} onSubmit={submit} cancel="/console/actions">
       <Field label="Name" hint="A flow refers to it as action:<name>." error={fieldError(error, "name")}>
         {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required />}
       </Field>
@@ -253,12 +237,13 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
           </Field>
         )}
         {authType !== "none" && (
-          <Field
+          <SecretField
             label={authType === "basic" ? "Password" : authType === "bearer" ? "Token" : "Key"}
-            hint={action && shownAuth === authType ? "Write-only: leave empty to keep the current one." : "Write-only: never shown again."}
-          >
-            {(p) => <input {...p} type="password" autoComplete="new-password" value={authSecret} onChange={(e) => setAuthSecret(e.target.value)} />}
-          </Field>
+            value={authSecret}
+            onChange={setAuthSecret}
+            isSet={Boolean(action) && shownAuth === authType}
+            hint={["Write-only: leave empty to keep the current one.", "Write-only: never shown again."]}
+          />
         )}
       </fieldset>
       <Field label="Timeout (milliseconds)" error={fieldError(error, "timeout_ms")}>
@@ -331,71 +316,42 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
       </fieldset>
       <Toggle label="Active" checked={enabled} onChange={setEnabled} />
       <Toggle label="Sign requests (Standard Webhooks)" hint="The signing secret is shown once." checked={signed} onChange={setSigned} />
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {action ? "Save" : "Create"}
-        </button>
-        {!action && <Link to="/console/actions">Cancel</Link>}
-      </div>
-      {action && <Saved show={saved} />}
-    </form>
+    </ResourceForm>
   );
 }
 
 function ActionDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
   const [secret, setSecret] = useState<string | null>(null);
-  const { data: action, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/actions/{action_id}", "get", { path: { org, action_id: id } }),
-    `${org}|${id}`,
-  );
-  const rotate = useSubmit();
-  if (!action) {
-    return (
-      <section aria-labelledby="action-title">
-        <h1 id="action-title">Action</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/actions/{action_id}", "get", { path: { org, action_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="action-title">
-      <p>
-        <Link to="/console/actions">← Actions</Link>
-      </p>
-      <h1 id="action-title">Action {action.name}</h1>
-      {secret && <ShownOnce label="New signing secret" value={secret} testId="signing-secret" />}
-      <ActionForm key={action.id} action={action} onSaved={reload} onSecret={(_id, s) => setSecret(s)} />
-      {action.signed && (
+    <DetailPage
+      titleId="action-title"
+      noun="Action"
+      back={["/console/actions", "Actions"]}
+      loaded={loaded}
+      heading={(a) => `Action ${a.name}`}
+      remove={(a) => [`the action ${a.name}`, () => api.call("/api/v1/orgs/{org}/actions/{action_id}", "delete", { path: { org, action_id: a.id } })]}
+    >
+      {(action) => (
         <>
-          <h2>Signing secret</h2>
-          <ProblemBanner error={rotate.error} />
-          <button
-            type="button"
-            className="secondary"
-            disabled={rotate.busy}
-            onClick={() =>
-              void rotate.run(async () => {
-                const r = await api.call("/api/v1/orgs/{org}/actions/{action_id}/signing-secret", "post", { path: { org, action_id: action.id } });
-                setSecret(r.signing_secret);
-                reload();
-              })
-            }
-          >
-            Rotate the signing secret
-          </button>
+          {secret && <ShownOnce label="New signing secret" value={secret} testId="signing-secret" />}
+          <ActionForm key={action.id} action={action} onSaved={loaded.reload} onSecret={(_id, s) => setSecret(s)} />
+          {action.signed && (
+            <>
+              <h2>Signing secret</h2>
+              <RotateButton
+                label="Rotate the signing secret"
+                onRotate={async () => {
+                  const r = await api.call("/api/v1/orgs/{org}/actions/{action_id}/signing-secret", "post", { path: { org, action_id: action.id } });
+                  setSecret(r.signing_secret);
+                  loaded.reload();
+                }}
+              />
+            </>
+          )}
         </>
       )}
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the action ${action.name}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/actions/{action_id}", "delete", { path: { org, action_id: action.id } });
-          navigate("/console/actions");
-        }}
-      />
-    </section>
+    </DetailPage>
   );
 }

@@ -1,9 +1,8 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { AppOut, Schemas } from "../api/client";
-import { ConfirmDelete, Field, ProblemBanner, Saved, ShownOnce, Toggle, fieldError, invalid, useLoad, useSubmit } from "../components";
+import { Field, ShownOnce, Toggle, fieldError, invalid, useLoad } from "../components";
 import { useConsole } from "../context";
-import { Link, useRouter } from "../router";
-import { CONTROL } from "./common";
+import { CONTROL, DetailPage, ResourceForm, RotateButton, useForm } from "./common";
 
 type AppPatch = Schemas["AppPatch"];
 const CONSOLE_CLIENT = "identra-console";
@@ -24,78 +23,55 @@ function ttl(value: string): number | null | undefined {
 /** One application: its protocol settings, a new secret (shown once), delete. */
 export function ApplicationDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
   const [secret, setSecret] = useState<string | null>(null);
-  const rotate = useSubmit();
-  const { data: app, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/applications/{app_id}", "get", { path: { org, app_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!app) {
-    return (
-      <section aria-labelledby="app-title">
-        <h1 id="app-title">Application</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
-  const confidential = app.token_endpoint_auth_method !== "none";
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/applications/{app_id}", "get", { path: { org, app_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="app-title">
-      <p>
-        <Link to="/console/applications">← Applications</Link>
-      </p>
-      <h1 id="app-title">Application {app.name}</h1>
-      <dl className="props">
-        <dt>Client ID</dt>
-        <dd>
-          <code>{app.client_id}</code>
-        </dd>
-        <dt>Type</dt>
-        <dd>{app.type}</dd>
-        <dt>Grant types</dt>
-        <dd>{app.grant_types.join(", ")}</dd>
-        <dt>Client authentication</dt>
-        <dd>{app.token_endpoint_auth_method}</dd>
-      </dl>
-      {app.client_id === CONSOLE_CLIENT && (
-        <p className="warning" role="note">
-          This is the console's own client: changing its redirect URIs or scopes, or deleting it, can lock you out of the console.
-        </p>
-      )}
-      <AppSettings key={app.id} app={app} onSaved={reload} />
-      {confidential && (
+    <DetailPage
+      titleId="app-title"
+      noun="Application"
+      back={["/console/applications", "Applications"]}
+      loaded={loaded}
+      heading={(a) => `Application ${a.name}`}
+      remove={(a) => [`the application ${a.name}`, () => api.call("/api/v1/orgs/{org}/applications/{app_id}", "delete", { path: { org, app_id: a.id } })]}
+    >
+      {(app) => (
         <>
-          <h2>Client secret</h2>
-          {secret && <ShownOnce label="New client secret" value={secret} testId="client-secret" />}
-          <ProblemBanner error={rotate.error} />
-          <button
-            type="button"
-            className="secondary"
-            disabled={rotate.busy}
-            onClick={() =>
-              void rotate.run(async () => {
-                const r = await api.call("/api/v1/orgs/{org}/applications/{app_id}/secret", "post", { path: { org, app_id: app.id } });
-                setSecret(r.client_secret);
-                reload();
-              })
-            }
-          >
-            Generate a new secret
-          </button>
-          <p className="hint">The old secret stops working at once.</p>
+          <dl className="props">
+            <dt>Client ID</dt>
+            <dd>
+              <code>{app.client_id}</code>
+            </dd>
+            <dt>Type</dt>
+            <dd>{app.type}</dd>
+            <dt>Grant types</dt>
+            <dd>{app.grant_types.join(", ")}</dd>
+            <dt>Client authentication</dt>
+            <dd>{app.token_endpoint_auth_method}</dd>
+          </dl>
+          {app.client_id === CONSOLE_CLIENT && (
+            <p className="warning" role="note">
+              This is the console's own client: changing its redirect URIs or scopes, or deleting it, can lock you out of the console.
+            </p>
+          )}
+          <AppSettings key={app.id} app={app} onSaved={loaded.reload} />
+          {app.token_endpoint_auth_method !== "none" && (
+            <>
+              <h2>Client secret</h2>
+              {secret && <ShownOnce label="New client secret" value={secret} testId="client-secret" />}
+              <RotateButton
+                label="Generate a new secret"
+                onRotate={async () => {
+                  const r = await api.call("/api/v1/orgs/{org}/applications/{app_id}/secret", "post", { path: { org, app_id: app.id } });
+                  setSecret(r.client_secret);
+                  loaded.reload();
+                }}
+              />
+              <p className="hint">The old secret stops working at once.</p>
+            </>
+          )}
         </>
       )}
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the application ${app.name}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/applications/{app_id}", "delete", { path: { org, app_id: app.id } });
-          navigate("/console/applications");
-        }}
-      />
-    </section>
+    </DetailPage>
   );
 }
 
@@ -113,12 +89,10 @@ function AppSettings({ app, onSaved }: { app: AppOut; onSaved: () => void }) {
   const [refreshTtl, setRefreshTtl] = useState(app.refresh_token_ttl === null ? "" : String(app.refresh_token_ttl));
   const [pkce, setPkce] = useState(app.pkce_required);
   const [skipConsent, setSkipConsent] = useState(app.skip_consent ?? false);
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
+  const state = useForm();
+  const error = state.error;
   const m2m = app.type === "m2m";
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
+  const submit = () => {
     const a = ttl(accessTtl);
     const r = ttl(refreshTtl);
     const range = (v: number | null | undefined) => v === undefined || (v !== null && (v < 60 || v > 365 * 86400));
@@ -133,10 +107,10 @@ function AppSettings({ app, onSaved }: { app: AppOut; onSaved: () => void }) {
       refresh_token_ttl: r ?? null,
       ...(m2m ? {} : { redirect_uris: words(redirects), post_logout_redirect_uris: words(logoutRedirects), pkce_required: pkce, skip_consent: skipConsent }),
     };
-    void run(
+    void state.run(
       async () => {
         await api.call("/api/v1/orgs/{org}/applications/{app_id}", "patch", { path: { org, app_id: app.id }, body, version: app.version });
-        setSaved(true);
+        state.setSaved(true);
         onSaved();
       },
       invalid({
@@ -147,56 +121,53 @@ function AppSettings({ app, onSaved }: { app: AppOut; onSaved: () => void }) {
     );
   };
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="app-settings-title">
+    <>
       <h2 id="app-settings-title">Settings</h2>
-      <ProblemBanner error={error} />
-      <Field label="Name" error={fieldError(error, "name")}>
-        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
-      </Field>
-      <Field label="Description" error={fieldError(error, "description")}>
-        {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}
-      </Field>
-      <Toggle label="Enabled" checked={enabled} onChange={setEnabled} />
-      {!m2m && (
-        <>
-          <Field label="Redirect URIs" hint="One per line." error={fieldError(error, "redirect_uris")}>
-            {(p) => <textarea {...p} rows={3} value={redirects} onChange={(e) => setRedirects(e.target.value)} />}
-          </Field>
-          <Field label="Post-logout redirect URIs" hint="One per line." error={fieldError(error, "post_logout_redirect_uris")}>
-            {(p) => <textarea {...p} rows={2} value={logoutRedirects} onChange={(e) => setLogoutRedirects(e.target.value)} />}
-          </Field>
-        </>
-      )}
-      <Field label="Scopes" hint="Separated by spaces." error={fieldError(error, "scopes")}>
-        {(p) => <input {...p} value={scopes} onChange={(e) => setScopes(e.target.value)} />}
-      </Field>
-      <Field label="Audiences" hint="Resource URIs, separated by spaces." error={fieldError(error, "audiences")}>
-        {(p) => <input {...p} value={audiences} onChange={(e) => setAudiences(e.target.value)} />}
-      </Field>
-      <Field label="Access token format" error={fieldError(error, "access_token_format")}>
-        {(p) => (
-          <select {...p} value={format} onChange={(e) => setFormat(e.target.value as "jwt" | "opaque")}>
-            <option value="jwt">JWT</option>
-            <option value="opaque">Opaque (introspection)</option>
-          </select>
+      <ResourceForm labelledBy="app-settings-title" editing state={state} onSubmit={submit}>
+        <Field label="Name" error={fieldError(error, "name")}>
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Description" error={fieldError(error, "description")}>
+          {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}
+        </Field>
+        <Toggle label="Enabled" checked={enabled} onChange={setEnabled} />
+        {!m2m && (
+          <>
+            <Field label="Redirect URIs" hint="One per line." error={fieldError(error, "redirect_uris")}>
+              {(p) => <textarea {...p} rows={3} value={redirects} onChange={(e) => setRedirects(e.target.value)} />}
+            </Field>
+            <Field label="Post-logout redirect URIs" hint="One per line." error={fieldError(error, "post_logout_redirect_uris")}>
+              {(p) => <textarea {...p} rows={2} value={logoutRedirects} onChange={(e) => setLogoutRedirects(e.target.value)} />}
+            </Field>
+          </>
         )}
-      </Field>
-      <Field label="Access token lifetime (seconds)" hint="Empty: the deployment's default." error={fieldError(error, "access_token_ttl")}>
-        {(p) => <input {...p} inputMode="numeric" value={accessTtl} onChange={(e) => setAccessTtl(e.target.value)} />}
-      </Field>
-      <Field label="Refresh token lifetime (seconds)" hint="Empty: the deployment's default." error={fieldError(error, "refresh_token_ttl")}>
-        {(p) => <input {...p} inputMode="numeric" value={refreshTtl} onChange={(e) => setRefreshTtl(e.target.value)} />}
-      </Field>
-      {!m2m && (
-        <>
-          <Toggle label="Require PKCE" checked={pkce} onChange={setPkce} />
-          <Toggle label="First-party: never ask for consent" checked={skipConsent} onChange={setSkipConsent} />
-        </>
-      )}
-      <button type="submit" disabled={busy}>
-        Save
-      </button>
-      <Saved show={saved} />
-    </form>
+        <Field label="Scopes" hint="Separated by spaces." error={fieldError(error, "scopes")}>
+          {(p) => <input {...p} value={scopes} onChange={(e) => setScopes(e.target.value)} />}
+        </Field>
+        <Field label="Audiences" hint="Resource URIs, separated by spaces." error={fieldError(error, "audiences")}>
+          {(p) => <input {...p} value={audiences} onChange={(e) => setAudiences(e.target.value)} />}
+        </Field>
+        <Field label="Access token format" error={fieldError(error, "access_token_format")}>
+          {(p) => (
+            <select {...p} value={format} onChange={(e) => setFormat(e.target.value as "jwt" | "opaque")}>
+              <option value="jwt">JWT</option>
+              <option value="opaque">Opaque (introspection)</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Access token lifetime (seconds)" hint="Empty: the deployment's default." error={fieldError(error, "access_token_ttl")}>
+          {(p) => <input {...p} inputMode="numeric" value={accessTtl} onChange={(e) => setAccessTtl(e.target.value)} />}
+        </Field>
+        <Field label="Refresh token lifetime (seconds)" hint="Empty: the deployment's default." error={fieldError(error, "refresh_token_ttl")}>
+          {(p) => <input {...p} inputMode="numeric" value={refreshTtl} onChange={(e) => setRefreshTtl(e.target.value)} />}
+        </Field>
+        {!m2m && (
+          <>
+            <Toggle label="Require PKCE" checked={pkce} onChange={setPkce} />
+            <Toggle label="First-party: never ask for consent" checked={skipConsent} onChange={setSkipConsent} />
+          </>
+        )}
+      </ResourceForm>
+    </>
   );
 }

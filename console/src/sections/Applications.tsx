@@ -1,80 +1,36 @@
-import { useEffect, useState, type FormEvent } from "react";
-import type { AppCreate, AppCreated, AppOut } from "../api/client";
-import { Field, Pager, ProblemBanner, TableWrap, fieldError, firstPage, invalid, nextPage, previousPage, type Cursors } from "../components";
+import { useState, type FormEvent } from "react";
+import type { AppCreate, AppCreated } from "../api/client";
+import { Field, ProblemBanner, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link } from "../router";
-
-const PAGE = 20;
+import { ResourceList, usePagedList } from "./common";
 
 export function ApplicationList() {
-  const { api, org } = useConsole();
-  const [cursors, setCursors] = useState<Cursors>(firstPage);
-  const [page, setPage] = useState<{ items: AppOut[]; next: string | null } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .call("/api/v1/orgs/{org}/applications", "get", {
-        path: { org },
-        query: { limit: PAGE, cursor: cursors.current },
-      })
-      .then(
-        (p) => live && setPage({ items: p.items, next: p.next_cursor ?? null }),
-        (e: unknown) => live && setError(e),
-      );
-    return () => {
-      live = false;
-    };
-  }, [api, org, cursors]);
+  const [q, setQ] = useState("");
+  const paged = usePagedList("/api/v1/orgs/{org}/applications", { q });
   return (
-    <section aria-labelledby="apps-title">
-      <div className="title-row">
-        <h1 id="apps-title">Applications</h1>
-        <Link to="/console/applications/new" className="button">
-          Create application
-        </Link>
-      </div>
-      <ProblemBanner error={error} />
-      {page && (
-        <>
-          <TableWrap label="Applications">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Client ID</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((app) => (
-                <tr key={app.id}>
-                  <td>
-                    <Link to={`/console/applications/${app.id}`}>{app.name}</Link>
-                  </td>
-                  <td>{TEMPLATES.find((t) => t.type === app.type)?.label ?? app.type}</td>
-                  <td>
-                    <code>{app.client_id}</code>
-                  </td>
-                </tr>
-              ))}
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={3}>No applications yet.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          </TableWrap>
-          <Pager
-            hasPrevious={cursors.stack.length > 0}
-            hasNext={page.next !== null}
-            onPrevious={() => setCursors(previousPage(cursors))}
-            onNext={() => page.next && setCursors(nextPage(cursors, page.next))}
-          />
-        </>
-      )}
-    </section>
+    <ResourceList
+      titleId="apps-title"
+      title="Applications"
+      create={["/console/applications/new", "Create application"]}
+      search={["Name or client ID starts with", setQ]}
+      table={{
+        paged,
+        columns: ["Name", "Type", "Client ID"],
+        empty: "No applications found.",
+        row: (app) => (
+          <tr key={app.id}>
+            <td>
+              <Link to={`/console/applications/${app.id}`}>{app.name}</Link>
+            </td>
+            <td>{TEMPLATES.find((t) => t.type === app.type)?.label ?? app.type}</td>
+            <td>
+              <code>{app.client_id}</code>
+            </td>
+          </tr>
+        ),
+      }}
+    />
   );
 }
 

@@ -1,20 +1,9 @@
 import { useState, type FormEvent } from "react";
 import type { GroupOut } from "../api/client";
-import {
-  ConfirmDelete,
-  Field,
-  PagedTable,
-  ProblemBanner,
-  Saved,
-  fieldError,
-  invalid,
-  useLoad,
-  usePaged,
-  useSubmit,
-} from "../components";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useLoad, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, ListHeader, PAGE, SearchForm, userIdOf } from "./common";
+import { CONTROL, CreatePage, DetailPage, ResourceForm, ResourceList, useForm, usePagedList, userIdOf } from "./common";
 
 export function Groups({ rest }: { rest: string }) {
   if (rest === "") return <GroupList />;
@@ -23,31 +12,28 @@ export function Groups({ rest }: { rest: string }) {
 }
 
 function GroupList() {
-  const { api, org } = useConsole();
   const [q, setQ] = useState("");
-  const paged = usePaged(
-    (cursor) => api.call("/api/v1/orgs/{org}/groups", "get", { path: { org }, query: { limit: PAGE, cursor, q: q || null } }),
-    `${org}|${q}`,
-  );
+  const paged = usePagedList("/api/v1/orgs/{org}/groups", { q });
   return (
-    <section aria-labelledby="groups-title">
-      <ListHeader id="groups-title" title="Groups" create="/console/groups/new" createLabel="Create group" />
-      <SearchForm label="Group name starts with" onSearch={setQ} />
-      <PagedTable
-        label="Groups"
-        paged={paged}
-        columns={["Name", "Description"]}
-        empty="No groups found."
-        row={(g) => (
+    <ResourceList
+      titleId="groups-title"
+      title="Groups"
+      create={["/console/groups/new", "Create group"]}
+      search={["Group name starts with", setQ]}
+      table={{
+        paged,
+        columns: ["Name", "Description"],
+        empty: "No groups found.",
+        row: (g) => (
           <tr key={g.id}>
             <td>
               <Link to={`/console/groups/${g.id}`}>{g.name}</Link>
             </td>
             <td>{g.description}</td>
           </tr>
-        )}
-      />
-    </section>
+        ),
+      }}
+    />
   );
 }
 
@@ -64,96 +50,65 @@ function GroupForm({ group, onSaved }: { group?: GroupOut; onSaved?: (g: GroupOu
   const { navigate } = useRouter();
   const [name, setName] = useState(group?.name ?? "");
   const [description, setDescription] = useState(group?.description ?? "");
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
-    void run(async () => {
+  const state = useForm();
+  const submit = () =>
+    void state.run(async () => {
       if (group) {
         const updated = await api.call("/api/v1/orgs/{org}/groups/{group_id}", "patch", {
           path: { org, group_id: group.id },
           body: { name, description },
           version: group.version,
         });
-        setSaved(true);
+        state.setSaved(true);
         onSaved?.(updated);
       } else {
         const created = await api.call("/api/v1/orgs/{org}/groups", "post", { path: { org }, body: { name, description } });
         navigate(`/console/groups/${created.id}`);
       }
     }, check(name, description));
-  };
   const form = (
-    <form onSubmit={submit} noValidate aria-label={group ? "Group settings" : "New group"}>
-      <ProblemBanner error={error} />
-      <Field label="Name" error={fieldError(error, "name")}>
+    <ResourceForm label={group ? "Group settings" : "New group"} editing={Boolean(group)} state={state} onSubmit={submit} cancel="/console/groups">
+      <Field label="Name" error={fieldError(state.error, "name")}>
         {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required />}
       </Field>
-      <Field label="Description" error={fieldError(error, "description")}>
+      <Field label="Description" error={fieldError(state.error, "description")}>
         {(p) => <textarea {...p} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />}
       </Field>
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {group ? "Save" : "Create"}
-        </button>
-        {!group && <Link to="/console/groups">Cancel</Link>}
-      </div>
-      {group && <Saved show={saved} />}
-    </form>
+    </ResourceForm>
   );
   if (group) return form;
   return (
-    <section aria-labelledby="new-group-title">
-      <h1 id="new-group-title">Create group</h1>
+    <CreatePage titleId="new-group-title" title="Create group">
       {form}
-    </section>
+    </CreatePage>
   );
 }
 
 function GroupDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
-  const { data: group, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/groups/{group_id}", "get", { path: { org, group_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!group) {
-    return (
-      <section aria-labelledby="group-title">
-        <h1 id="group-title">Group</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/groups/{group_id}", "get", { path: { org, group_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="group-title">
-      <p>
-        <Link to="/console/groups">← Groups</Link>
-      </p>
-      <h1 id="group-title">Group {group.name}</h1>
-      <GroupForm key={group.id} group={group} onSaved={reload} />
-      <Members groupId={group.id} onChange={reload} />
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the group ${group.name}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/groups/{group_id}", "delete", { path: { org, group_id: group.id } });
-          navigate("/console/groups");
-        }}
-      />
-    </section>
+    <DetailPage
+      titleId="group-title"
+      noun="Group"
+      back={["/console/groups", "Groups"]}
+      loaded={loaded}
+      heading={(g) => `Group ${g.name}`}
+      remove={(g) => [`the group ${g.name}`, () => api.call("/api/v1/orgs/{org}/groups/{group_id}", "delete", { path: { org, group_id: g.id } })]}
+    >
+      {(group) => (
+        <>
+          <GroupForm key={group.id} group={group} onSaved={loaded.reload} />
+          <Members groupId={group.id} onChange={loaded.reload} />
+        </>
+      )}
+    </DetailPage>
   );
 }
 
 function Members({ groupId, onChange }: { groupId: string; onChange: () => void }) {
   const { api, org } = useConsole();
-  const paged = usePaged(
-    (cursor) =>
-      api.call("/api/v1/orgs/{org}/groups/{group_id}/members", "get", { path: { org, group_id: groupId }, query: { limit: PAGE, cursor } }),
-    `${org}|${groupId}`,
-  );
+  const paged = usePagedList("/api/v1/orgs/{org}/groups/{group_id}/members", {}, { group_id: groupId });
   const [username, setUsername] = useState("");
   const { busy, error, run } = useSubmit();
   const add = (e: FormEvent) => {

@@ -1,22 +1,9 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { IdpCreate, IdpOut } from "../api/client";
-import {
-  ConfirmDelete,
-  Field,
-  PagedTable,
-  ProblemBanner,
-  Saved,
-  Toggle,
-  exactError,
-  fieldError,
-  invalid,
-  useLoad,
-  usePaged,
-  useSubmit,
-} from "../components";
+import { Field, Toggle, exactError, fieldError, invalid, useLoad } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, ListHeader, PAGE } from "./common";
+import { CONTROL, CreatePage, DetailPage, Filter, ResourceForm, ResourceList, SecretField, httpsOrLoopback, useForm, usePagedList } from "./common";
 
 const GOOGLE = "https://accounts.google.com";
 
@@ -27,30 +14,29 @@ export function IdentityProviders({ rest }: { rest: string }) {
 }
 
 function IdpList() {
-  const { api, org } = useConsole();
   const [kind, setKind] = useState<"" | "oidc" | "google">("");
-  const paged = usePaged(
-    (cursor) =>
-      api.call("/api/v1/orgs/{org}/identity-providers", "get", { path: { org }, query: { limit: PAGE, cursor, kind: kind || null } }),
-    `${org}|${kind}`,
-  );
+  const [q, setQ] = useState("");
+  const paged = usePagedList("/api/v1/orgs/{org}/identity-providers", { kind: kind || null, q });
   return (
-    <section aria-labelledby="idps-title">
-      <ListHeader id="idps-title" title="Identity providers" create="/console/identity-providers/new" createLabel="Add identity provider" />
-      <div className="search">
-        <label htmlFor="idp-kind">Kind</label>
-        <select id="idp-kind" value={kind} onChange={(e) => setKind(e.target.value as "" | "oidc" | "google")}>
-          <option value="">Any</option>
-          <option value="oidc">OpenID Connect</option>
-          <option value="google">Google</option>
-        </select>
-      </div>
-      <PagedTable
-        label="Identity providers"
-        paged={paged}
-        columns={["Name", "Kind", "Client ID", "State"]}
-        empty="No identity providers yet."
-        row={(i) => (
+    <ResourceList
+      titleId="idps-title"
+      title="Identity providers"
+      create={["/console/identity-providers/new", "Add identity provider"]}
+      search={["Name starts with", setQ]}
+      filters={
+        <Filter
+          id="idp-kind"
+          label="Kind"
+          value={kind}
+          onChange={(v) => setKind(v as "" | "oidc" | "google")}
+          options={[["oidc", "OpenID Connect"], ["google", "Google"]]}
+        />
+      }
+      table={{
+        paged,
+        columns: ["Name", "Kind", "Client ID", "State"],
+        empty: "No identity providers yet.",
+        row: (i) => (
           <tr key={i.id}>
             <td>
               <Link to={`/console/identity-providers/${i.id}`}>{i.name}</Link>
@@ -61,9 +47,9 @@ function IdpList() {
             </td>
             <td>{i.enabled ? "Enabled" : "Disabled"}</td>
           </tr>
-        )}
-      />
-    </section>
+        ),
+      }}
+    />
   );
 }
 
@@ -76,15 +62,6 @@ const URL_FIELDS = [
   ["jwks_uri", "JWKS URI"],
 ] as const;
 type UrlField = (typeof URL_FIELDS)[number][0];
-
-function httpsOrLoopback(v: string): boolean {
-  try {
-    const u = new URL(v);
-    return u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
-  } catch {
-    return false;
-  }
-}
 
 function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
   const { api, org } = useConsole();
@@ -112,12 +89,10 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
   const [authMethod, setAuthMethod] = useState<"client_secret_basic" | "client_secret_post">(
     idp?.config.token_endpoint_auth_method === "client_secret_post" ? "client_secret_post" : "client_secret_basic",
   );
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
+  const state = useForm();
+  const error = state.error;
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
+  const submit = () => {
     const config: IdpCreate["config"] = {
       client_id: clientId.trim(),
       scopes: scopes.split(/\s+/).filter(Boolean),
@@ -142,7 +117,7 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
         "Enter an issuer, a discovery URL, or both the authorization and token endpoints.",
       ...urlErrors,
     });
-    void run(async () => {
+    void state.run(async () => {
       if (idp) {
         await api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "patch", {
           path: { org, idp_id: idp.id },
@@ -157,7 +132,7 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
         });
         setSecret("");
         setRemoveSecret(false);
-        setSaved(true);
+        state.setSaved(true);
         onSaved?.();
       } else {
         const created = await api.call("/api/v1/orgs/{org}/identity-providers", "post", {
@@ -169,8 +144,13 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
     }, check);
   };
   const form = (
-    <form onSubmit={submit} noValidate aria-label={idp ? "Identity provider settings" : "New identity provider"}>
-      <ProblemBanner error={error} />
+    <ResourceForm
+      label={idp ? "Identity provider settings" : "New identity provider"}
+      editing={Boolean(idp)}
+      state={state}
+      onSubmit={submit}
+      cancel="/console/identity-providers"
+    >
       {!idp && (
         <fieldset>
           <legend>Preset</legend>
@@ -188,14 +168,15 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
       <Field label="Client ID" error={fieldError(error, "config/client_id")}>
         {(p) => <input {...p} autoComplete="off" value={clientId} onChange={(e) => setClientId(e.target.value)} />}
       </Field>
-      <Field
+      <SecretField
         label="Client secret"
-        hint={idp?.has_client_secret ? "A secret is set; it is never shown. Enter a new one to replace it." : "Write-only: stored encrypted, never shown again."}
+        value={secret}
+        onChange={setSecret}
+        isSet={Boolean(idp?.has_client_secret)}
+        hint={["A secret is set; it is never shown. Enter a new one to replace it.", "Write-only: stored encrypted, never shown again."]}
         error={fieldError(error, "client_secret")}
-      >
-        {(p) => <input {...p} type="password" autoComplete="new-password" value={secret} onChange={(e) => setSecret(e.target.value)} />}
-      </Field>
-      {idp?.has_client_secret && <Toggle label="Remove the client secret" checked={removeSecret} onChange={setRemoveSecret} />}
+        remove={["Remove the client secret", removeSecret, setRemoveSecret]}
+      />
       {kind === "oidc" && (
         <fieldset>
           <legend>Provider endpoints</legend>
@@ -222,55 +203,32 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
       <Toggle label="Enabled" checked={enabled} onChange={setEnabled} />
       <Toggle label="Create users on first sign-in (just-in-time)" checked={jit} onChange={setJit} />
       <Toggle label="Link to the local user with the same verified email" checked={linkByEmail} onChange={setLinkByEmail} />
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {idp ? "Save" : "Create"}
-        </button>
-        {!idp && <Link to="/console/identity-providers">Cancel</Link>}
-      </div>
-      {idp && <Saved show={saved} />}
-    </form>
+    </ResourceForm>
   );
   if (idp) return form;
   return (
-    <section aria-labelledby="new-idp-title">
-      <h1 id="new-idp-title">Add identity provider</h1>
+    <CreatePage titleId="new-idp-title" title="Add identity provider">
       {form}
-    </section>
+    </CreatePage>
   );
 }
 
 function IdpDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
-  const { data: idp, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "get", { path: { org, idp_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!idp) {
-    return (
-      <section aria-labelledby="idp-title">
-        <h1 id="idp-title">Identity provider</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "get", { path: { org, idp_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="idp-title">
-      <p>
-        <Link to="/console/identity-providers">← Identity providers</Link>
-      </p>
-      <h1 id="idp-title">Identity provider {idp.name}</h1>
-      <IdpForm key={idp.id} idp={idp} onSaved={reload} />
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the identity provider ${idp.name}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "delete", { path: { org, idp_id: idp.id } });
-          navigate("/console/identity-providers");
-        }}
-      />
-    </section>
+    <DetailPage
+      titleId="idp-title"
+      noun="Identity provider"
+      back={["/console/identity-providers", "Identity providers"]}
+      loaded={loaded}
+      heading={(i) => `Identity provider ${i.name}`}
+      remove={(i) => [
+        `the identity provider ${i.name}`,
+        () => api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "delete", { path: { org, idp_id: i.id } }),
+      ]}
+    >
+      {(idp) => <IdpForm key={idp.id} idp={idp} onSaved={loaded.reload} />}
+    </DetailPage>
   );
 }

@@ -1,20 +1,9 @@
 import { useState, type FormEvent } from "react";
 import type { Permission, RoleOut } from "../api/client";
-import {
-  ConfirmDelete,
-  Field,
-  PagedTable,
-  ProblemBanner,
-  Saved,
-  fieldError,
-  invalid,
-  useLoad,
-  usePaged,
-  useSubmit,
-} from "../components";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useLoad, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, ListHeader, NameOf, PAGE, groupIdOf, userIdOf } from "./common";
+import { CONTROL, CreatePage, DetailPage, Filter, NameOf, ResourceForm, ResourceList, groupIdOf, useForm, usePagedList, userIdOf } from "./common";
 
 /** Every management permission, by resource (the API's enum). */
 export const PERMISSIONS: Permission[] = [
@@ -52,45 +41,30 @@ export function Roles({ rest }: { rest: string }) {
 }
 
 function RoleList() {
-  const { api, org } = useConsole();
   const [permission, setPermission] = useState("");
-  const paged = usePaged(
-    (cursor) =>
-      api.call("/api/v1/orgs/{org}/roles", "get", {
-        path: { org },
-        query: { limit: PAGE, cursor, permission: permission || null },
-      }),
-    `${org}|${permission}`,
-  );
+  const [q, setQ] = useState("");
+  const paged = usePagedList("/api/v1/orgs/{org}/roles", { permission: (permission || null) as Permission | null, q });
   return (
-    <section aria-labelledby="roles-title">
-      <ListHeader id="roles-title" title="Roles" create="/console/roles/new" createLabel="Create role" />
-      <div className="search">
-        <label htmlFor="role-permission">Granting permission</label>
-        <select id="role-permission" value={permission} onChange={(e) => setPermission(e.target.value)}>
-          <option value="">Any</option>
-          {PERMISSIONS.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </div>
-      <PagedTable
-        label="Roles"
-        paged={paged}
-        columns={["Name", "Permissions"]}
-        empty="No roles found."
-        row={(r) => (
+    <ResourceList
+      titleId="roles-title"
+      title="Roles"
+      create={["/console/roles/new", "Create role"]}
+      search={["Role name starts with", setQ]}
+      filters={<Filter id="role-permission" label="Granting permission" value={permission} onChange={setPermission} options={PERMISSIONS.map((p) => [p, p])} />}
+      table={{
+        paged,
+        columns: ["Name", "Permissions"],
+        empty: "No roles found.",
+        row: (r) => (
           <tr key={r.id}>
             <td>
               <Link to={`/console/roles/${r.id}`}>{r.name}</Link>
             </td>
             <td>{r.permissions.join(", ")}</td>
           </tr>
-        )}
-      />
-    </section>
+        ),
+      }}
+    />
   );
 }
 
@@ -100,19 +74,17 @@ function RoleForm({ role, onSaved }: { role?: RoleOut; onSaved?: () => void }) {
   const [name, setName] = useState(role?.name ?? "");
   const [description, setDescription] = useState(role?.description ?? "");
   const [perms, setPerms] = useState<Set<string>>(new Set(role?.permissions ?? []));
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
+  const state = useForm();
+  const error = state.error;
   const toggle = (p: string, on: boolean) => {
     const next = new Set(perms);
     if (on) next.add(p);
     else next.delete(p);
     setPerms(next);
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
+  const submit = () => {
     const permissions = PERMISSIONS.filter((p) => perms.has(p));
-    void run(
+    void state.run(
       async () => {
         if (role) {
           await api.call("/api/v1/orgs/{org}/roles/{role_id}", "patch", {
@@ -120,7 +92,7 @@ function RoleForm({ role, onSaved }: { role?: RoleOut; onSaved?: () => void }) {
             body: { name, description, permissions },
             version: role.version,
           });
-          setSaved(true);
+          state.setSaved(true);
           onSaved?.();
         } else {
           const created = await api.call("/api/v1/orgs/{org}/roles", "post", { path: { org }, body: { name, description, permissions } });
@@ -134,8 +106,7 @@ function RoleForm({ role, onSaved }: { role?: RoleOut; onSaved?: () => void }) {
     );
   };
   const form = (
-    <form onSubmit={submit} noValidate aria-label={role ? "Role settings" : "New role"}>
-      <ProblemBanner error={error} />
+    <ResourceForm label={role ? "Role settings" : "New role"} editing={Boolean(role)} state={state} onSubmit={submit} cancel="/console/roles">
       <Field label="Name" error={fieldError(error, "name")}>
         {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required />}
       </Field>
@@ -162,67 +133,41 @@ function RoleForm({ role, onSaved }: { role?: RoleOut; onSaved?: () => void }) {
         </div>
         {fieldError(error, "permissions") && <p className="field-error">{fieldError(error, "permissions")}</p>}
       </fieldset>
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {role ? "Save" : "Create"}
-        </button>
-        {!role && <Link to="/console/roles">Cancel</Link>}
-      </div>
-      {role && <Saved show={saved} />}
-    </form>
+    </ResourceForm>
   );
   if (role) return form;
   return (
-    <section aria-labelledby="new-role-title">
-      <h1 id="new-role-title">Create role</h1>
+    <CreatePage titleId="new-role-title" title="Create role">
       {form}
-    </section>
+    </CreatePage>
   );
 }
 
 function RoleDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
-  const { data: role, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/roles/{role_id}", "get", { path: { org, role_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!role) {
-    return (
-      <section aria-labelledby="role-title">
-        <h1 id="role-title">Role</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/roles/{role_id}", "get", { path: { org, role_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="role-title">
-      <p>
-        <Link to="/console/roles">← Roles</Link>
-      </p>
-      <h1 id="role-title">Role {role.name}</h1>
-      <RoleForm key={role.id} role={role} onSaved={reload} />
-      <Assignments roleId={role.id} onChange={reload} />
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the role ${role.name}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/roles/{role_id}", "delete", { path: { org, role_id: role.id } });
-          navigate("/console/roles");
-        }}
-      />
-    </section>
+    <DetailPage
+      titleId="role-title"
+      noun="Role"
+      back={["/console/roles", "Roles"]}
+      loaded={loaded}
+      heading={(r) => `Role ${r.name}`}
+      remove={(r) => [`the role ${r.name}`, () => api.call("/api/v1/orgs/{org}/roles/{role_id}", "delete", { path: { org, role_id: r.id } })]}
+    >
+      {(role) => (
+        <>
+          <RoleForm key={role.id} role={role} onSaved={loaded.reload} />
+          <Assignments roleId={role.id} onChange={loaded.reload} />
+        </>
+      )}
+    </DetailPage>
   );
 }
 
 function Assignments({ roleId, onChange }: { roleId: string; onChange: () => void }) {
   const { api, org } = useConsole();
-  const paged = usePaged(
-    (cursor) =>
-      api.call("/api/v1/orgs/{org}/roles/{role_id}/assignments", "get", { path: { org, role_id: roleId }, query: { limit: PAGE, cursor } }),
-    `${org}|${roleId}`,
-  );
+  const paged = usePagedList("/api/v1/orgs/{org}/roles/{role_id}/assignments", {}, { role_id: roleId });
   const [kind, setKind] = useState<"user" | "group">("user");
   const [name, setName] = useState("");
   const { busy, error, run } = useSubmit();

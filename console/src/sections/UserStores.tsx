@@ -1,21 +1,9 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { UserStoreOut } from "../api/client";
-import {
-  ConfirmDelete,
-  Field,
-  PagedTable,
-  ProblemBanner,
-  Saved,
-  Toggle,
-  fieldError,
-  invalid,
-  useLoad,
-  usePaged,
-  useSubmit,
-} from "../components";
+import { Field, Toggle, fieldError, invalid, useLoad } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { ListHeader, PAGE } from "./common";
+import { CreatePage, DetailPage, Filter, ResourceForm, ResourceList, SecretField, useForm, usePagedList } from "./common";
 
 export function UserStores({ rest }: { rest: string }) {
   if (rest === "") return <StoreList />;
@@ -24,29 +12,21 @@ export function UserStores({ rest }: { rest: string }) {
 }
 
 function StoreList() {
-  const { api, org } = useConsole();
   const [kind, setKind] = useState("");
-  const paged = usePaged(
-    (cursor) => api.call("/api/v1/orgs/{org}/user-stores", "get", { path: { org }, query: { limit: PAGE, cursor, kind: kind || null } }),
-    `${org}|${kind}`,
-  );
+  const [q, setQ] = useState("");
+  const paged = usePagedList("/api/v1/orgs/{org}/user-stores", { kind: (kind || null) as "database" | "ldap" | null, q });
   return (
-    <section aria-labelledby="stores-title">
-      <ListHeader id="stores-title" title="User stores" create="/console/user-stores/new" createLabel="Create user store" />
-      <div className="search">
-        <label htmlFor="store-kind">Kind</label>
-        <select id="store-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
-          <option value="">Any</option>
-          <option value="database">Database</option>
-          <option value="ldap">LDAP</option>
-        </select>
-      </div>
-      <PagedTable
-        label="User stores"
-        paged={paged}
-        columns={["Identifier", "Kind", "Position", "State"]}
-        empty="No user stores found."
-        row={(s) => (
+    <ResourceList
+      titleId="stores-title"
+      title="User stores"
+      create={["/console/user-stores/new", "Create user store"]}
+      search={["Identifier starts with", setQ]}
+      filters={<Filter id="store-kind" label="Kind" value={kind} onChange={setKind} options={[["database", "Database"], ["ldap", "LDAP"]]} />}
+      table={{
+        paged,
+        columns: ["Identifier", "Kind", "Position", "State"],
+        empty: "No user stores found.",
+        row: (s) => (
           <tr key={s.id}>
             <td>
               <Link to={`/console/user-stores/${s.id}`}>{s.identifier}</Link>
@@ -58,9 +38,9 @@ function StoreList() {
               {s.read_only ? ", read-only" : ""}
             </td>
           </tr>
-        )}
-      />
-    </section>
+        ),
+      }}
+    />
   );
 }
 
@@ -97,13 +77,11 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
   const [ldap, setLdap] = useState<Ldap>(ldapOf(store?.config));
   const [bindPassword, setBindPassword] = useState("");
   const [removePassword, setRemovePassword] = useState(false);
-  const [saved, setSaved] = useState(false);
-  const { busy, error, run } = useSubmit();
+  const state = useForm();
+  const error = state.error;
   const set = (k: keyof Ldap, v: string | boolean) => setLdap({ ...ldap, [k]: v });
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
+  const submit = () => {
     const config =
       kind === "ldap"
         ? {
@@ -127,7 +105,7 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
         kind === "ldap" && ldap.user_filter.trim() !== "" && !/^\(.*\)$/.test(ldap.user_filter.trim()) && "A parenthesised LDAP filter.",
       description: description.length > 500 && "At most 500 characters.",
     });
-    void run(async () => {
+    void state.run(async () => {
       if (store) {
         await api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "patch", {
           path: { org, store_id: store.id },
@@ -143,7 +121,7 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
         });
         setBindPassword("");
         setRemovePassword(false);
-        setSaved(true);
+        state.setSaved(true);
         onSaved?.();
       } else {
         const created = await api.call("/api/v1/orgs/{org}/user-stores", "post", {
@@ -164,8 +142,7 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
     }, check);
   };
   const form = (
-    <form onSubmit={submit} noValidate aria-label={store ? "User store settings" : "New user store"}>
-      <ProblemBanner error={error} />
+    <ResourceForm label={store ? "User store settings" : "New user store"} editing={Boolean(store)} state={state} onSubmit={submit} cancel="/console/user-stores">
       {!store && (
         <>
           <Field label="Identifier" hint="Upper-case letters, digits, '_' or '-' (e.g. CORP-LDAP)." error={fieldError(error, "identifier")}>
@@ -203,14 +180,15 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
           <Field label="Bind DN" error={fieldError(error, "config/bind_dn")}>
             {(p) => <input {...p} value={ldap.bind_dn} onChange={(e) => set("bind_dn", e.target.value)} />}
           </Field>
-          <Field
+          <SecretField
             label="Bind password"
-            hint={store?.has_bind_password ? "A password is set; it is never shown. Enter a new one to replace it." : "Write-only: never shown again."}
+            value={bindPassword}
+            onChange={setBindPassword}
+            isSet={Boolean(store?.has_bind_password)}
+            hint={["A password is set; it is never shown. Enter a new one to replace it.", "Write-only: never shown again."]}
             error={fieldError(error, "bind_password")}
-          >
-            {(p) => <input {...p} type="password" autoComplete="new-password" value={bindPassword} onChange={(e) => setBindPassword(e.target.value)} />}
-          </Field>
-          {store?.has_bind_password && <Toggle label="Remove the bind password" checked={removePassword} onChange={setRemovePassword} />}
+            remove={["Remove the bind password", removePassword, setRemovePassword]}
+          />
           <Field label="User filter" hint="Optional, e.g. (memberOf=cn=staff,dc=example,dc=org)" error={fieldError(error, "config/user_filter")}>
             {(p) => <input {...p} value={ldap.user_filter} onChange={(e) => set("user_filter", e.target.value)} />}
           </Field>
@@ -221,57 +199,33 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
           )}
         </fieldset>
       )}
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {store ? "Save" : "Create"}
-        </button>
-        {!store && <Link to="/console/user-stores">Cancel</Link>}
-      </div>
-      {store && <Saved show={saved} />}
-    </form>
+    </ResourceForm>
   );
   if (store) return form;
   return (
-    <section aria-labelledby="new-store-title">
-      <h1 id="new-store-title">Create user store</h1>
+    <CreatePage titleId="new-store-title" title="Create user store">
       {form}
-    </section>
+    </CreatePage>
   );
 }
 
 function StoreDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
-  const { data: store, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "get", { path: { org, store_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!store) {
-    return (
-      <section aria-labelledby="store-title">
-        <h1 id="store-title">User store</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "get", { path: { org, store_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="store-title">
-      <p>
-        <Link to="/console/user-stores">← User stores</Link>
-      </p>
-      <h1 id="store-title">
-        User store {store.identifier} <span className="muted">({store.kind === "ldap" ? "LDAP" : "database"})</span>
-      </h1>
-      <StoreForm key={store.id} store={store} onSaved={reload} />
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the user store ${store.identifier}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "delete", { path: { org, store_id: store.id } });
-          navigate("/console/user-stores");
-        }}
-      />
-    </section>
+    <DetailPage
+      titleId="store-title"
+      noun="User store"
+      back={["/console/user-stores", "User stores"]}
+      loaded={loaded}
+      heading={(s) => (
+        <>
+          User store {s.identifier} <span className="muted">({s.kind === "ldap" ? "LDAP" : "database"})</span>
+        </>
+      )}
+      remove={(s) => [`the user store ${s.identifier}`, () => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "delete", { path: { org, store_id: s.id } })]}
+    >
+      {(store) => <StoreForm key={store.id} store={store} onSaved={loaded.reload} />}
+    </DetailPage>
   );
 }

@@ -1,7 +1,10 @@
-// Pieces the resource sections share: the list header, search form and name look-ups.
+// Pieces the resource sections share: lists with search and pages, the create/edit form frame,
+// a resource's page with its delete step, write-only secrets, name look-ups.
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
-import type { ApiClient } from "../api/client";
-import { Link } from "../router";
+import type { ApiClient, ItemOf, ListPath, ListQuery } from "../api/client";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, Saved, ShownOnce, Toggle, usePaged, useSubmit, type Paged } from "../components";
+import { useConsole } from "../context";
+import { Link, useRouter } from "../router";
 
 export const PAGE = 20;
 export const CONTROL = /[\x00-\x1f\x7f]/; // eslint-disable-line no-control-regex
@@ -67,4 +70,267 @@ export function NameOf({ api, org, kind, id }: { api: ApiClient; org: string; ki
   }, [api, org, kind, id]);
   const to = kind === "user" ? `/console/users/${id}` : `/console/groups/${id}`;
   return <Link to={to}>{name ?? "…"}</Link>;
+}
+
+/** An absolute https URL, or http on a loopback host (what the API accepts for endpoints). */
+export function httpsOrLoopback(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A page of the list at `path` in the current organization: `query` holds the filters (and `q`,
+ * the case-insensitive prefix search); a change of filters starts again at the first page.
+ * `params` fills the path's other parameters (a group's members...).
+ */
+export function usePagedList<P extends ListPath>(
+  path: P,
+  query: Partial<ListQuery<P>> & { q?: string | null } = {},
+  params: Record<string, string> = {},
+): Paged<ItemOf<P>> {
+  const { api, org } = useConsole();
+  const load = (cursor: string | null) =>
+    api.send<{ items: ItemOf<P>[]; next_cursor?: string | null }>("GET", listUrl(path, { org, ...params }, { limit: PAGE, cursor, ...query }));
+  return usePaged(load, `${org}|${JSON.stringify(params)}|${JSON.stringify(query)}`);
+}
+
+function listUrl(path: string, params: Record<string, string>, query: Record<string, unknown>): string {
+  const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ""));
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  }
+  return [...q].length ? `${url}?${q.toString()}` : url;
+}
+
+/** A list section: its title (and create link), an introduction, the search box and filters, the paged table. */
+export function ResourceList<T>({
+  titleId,
+  title,
+  create,
+  intro,
+  search,
+  filters,
+  table,
+}: {
+  titleId: string;
+  title: string;
+  create?: [to: string, label: string];
+  intro?: string;
+  /** The label of the prefix search box (its value goes to `onSearch` on submit). */
+  search?: [label: string, onSearch: (value: string) => void];
+  /** Filters applied as they change (selects). */
+  filters?: ReactNode;
+  table: Omit<Parameters<typeof PagedTable<T>>[0], "label"> & { label?: string };
+}) {
+  return (
+    <section aria-labelledby={titleId}>
+      <ListHeader id={titleId} title={title} {...(create ? { create: create[0], createLabel: create[1] } : {})} />
+      {intro && <p className="muted">{intro}</p>}
+      {search ? (
+        <SearchForm label={search[0]} onSearch={search[1]}>
+          {filters}
+        </SearchForm>
+      ) : (
+        filters && <div className="search">{filters}</div>
+      )}
+      <PagedTable label={title} {...table} />
+    </section>
+  );
+}
+
+/** A labelled select applied as it changes (a list's filter). */
+export function Filter({ id, label, value, onChange, options }: { id: string; label: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Any</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+/** A create or edit form's state: the submit (busy, error) and "Saved." after an edit. */
+export function useForm() {
+  const submit = useSubmit();
+  const [saved, setSaved] = useState(false);
+  return { ...submit, saved, setSaved };
+}
+export type FormState = ReturnType<typeof useForm>;
+
+/**
+ * The frame of a create or edit form: the problem above, the fields, Create (with Cancel back to
+ * the list) or Save (with "Saved."). `onSubmit` runs after the default is prevented and "Saved." cleared.
+ */
+export function ResourceForm({
+  label,
+  labelledBy,
+  editing,
+  state,
+  onSubmit,
+  cancel,
+  children,
+}: {
+  label?: string;
+  labelledBy?: string;
+  editing: boolean;
+  state: FormState;
+  onSubmit: () => void;
+  /** Where Cancel goes on a create form. */
+  cancel?: string;
+  children: ReactNode;
+}) {
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    state.setSaved(false);
+    onSubmit();
+  };
+  return (
+    <form onSubmit={submit} noValidate {...(labelledBy ? { "aria-labelledby": labelledBy } : { "aria-label": label })}>
+      <ProblemBanner error={state.error} />
+      {children}
+      <div className="actions">
+        <button type="submit" disabled={state.busy}>
+          {editing ? "Save" : "Create"}
+        </button>
+        {!editing && cancel && <Link to={cancel}>Cancel</Link>}
+      </div>
+      {editing && <Saved show={state.saved} />}
+    </form>
+  );
+}
+
+/** A page with a title around a create form (or anything). */
+export function CreatePage({ titleId, title, children }: { titleId: string; title: string; children: ReactNode }) {
+  return (
+    <section aria-labelledby={titleId}>
+      <h1 id={titleId}>{title}</h1>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * A resource's page: "Loading…" (or the problem) under a plain title until `loaded` has the
+ * resource, then the way back to the list, the title, the content and the delete step.
+ */
+export function DetailPage<T>({
+  titleId,
+  noun,
+  back,
+  loaded,
+  heading,
+  children,
+  remove,
+}: {
+  titleId: string;
+  noun: string;
+  back: [to: string, label: string];
+  loaded: { data: T | null; error: unknown };
+  heading: (item: T) => ReactNode;
+  children: (item: T) => ReactNode;
+  /** What is deleted ("the group staff") and the API call; the page then goes back to the list. */
+  remove?: (item: T) => [what: string, call: () => Promise<unknown>];
+}) {
+  const { navigate } = useRouter();
+  const item = loaded.data;
+  if (item === null) {
+    return (
+      <section aria-labelledby={titleId}>
+        <h1 id={titleId}>{noun}</h1>
+        <ProblemBanner error={loaded.error} />
+        {!loaded.error && <p aria-busy="true">Loading…</p>}
+      </section>
+    );
+  }
+  const deletion = remove?.(item);
+  return (
+    <section aria-labelledby={titleId}>
+      <p>
+        <Link to={back[0]}>← {back[1]}</Link>
+      </p>
+      <h1 id={titleId}>{heading(item)}</h1>
+      {children(item)}
+      {deletion && (
+        <>
+          <h2>Delete</h2>
+          <ConfirmDelete
+            what={deletion[0]}
+            onConfirm={async () => {
+              await deletion[1]();
+              navigate(back[0]);
+            }}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * A write-only secret: a password field that is never filled from the API, a hint saying whether
+ * one is set, and (when one is set and `remove` is given) a toggle to remove it.
+ */
+export function SecretField({
+  label,
+  value,
+  onChange,
+  isSet,
+  error,
+  hint,
+  remove,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  isSet: boolean;
+  error?: string | undefined;
+  /** [when one is set, when none is] (defaults speak of "a secret"). */
+  hint?: [string, string];
+  remove?: [label: string, checked: boolean, onChange: (v: boolean) => void];
+}) {
+  const [whenSet, whenNot] = hint ?? ["A secret is set; it is never shown. Enter a new one to replace it.", "Write-only: never shown again."];
+  return (
+    <>
+      <Field label={label} hint={isSet ? whenSet : whenNot} error={error}>
+        {(p) => <input {...p} type="password" autoComplete="new-password" value={value} onChange={(e) => onChange(e.target.value)} />}
+      </Field>
+      {isSet && remove && <Toggle label={remove[0]} checked={remove[1]} onChange={remove[2]} />}
+    </>
+  );
+}
+
+/** A new secret on demand (the old one stops working): the new one shown once by the caller. */
+export function RotateButton({ label, onRotate }: { label: string; onRotate: () => Promise<void> }) {
+  const rotate = useSubmit();
+  return (
+    <>
+      <ProblemBanner error={rotate.error} />
+      <button type="button" className="secondary" disabled={rotate.busy} onClick={() => void rotate.run(onRotate)}>
+        {label}
+      </button>
+    </>
+  );
+}
+
+/** The page after creating something with a secret: the secret shown once, then Done. */
+export function SecretCreated({ titleId, title, label, value, testId, done }: { titleId: string; title: string; label: string; value: string; testId: string; done: string }) {
+  return (
+    <CreatePage titleId={titleId} title={title}>
+      <ShownOnce label={label} value={value} testId={testId} />
+      <Link to={done} className="button">
+        Done
+      </Link>
+    </CreatePage>
+  );
 }
