@@ -20,6 +20,7 @@ import { UserCreateForm, UserDetail, UserList } from "./sections/Users";
 // Sections beyond the first slice load on demand, so the first page stays small.
 const ApplicationDetail = lazy(() => import("./sections/ApplicationDetail").then((m) => ({ default: m.ApplicationDetail })));
 const Actions = lazy(() => import("./sections/Actions").then((m) => ({ default: m.Actions })));
+const Branding = lazy(() => import("./sections/Branding").then((m) => ({ default: m.Branding })));
 const AuditLog = lazy(() => import("./sections/Audit").then((m) => ({ default: m.AuditLog })));
 const Groups = lazy(() => import("./sections/Groups").then((m) => ({ default: m.Groups })));
 const IdentityProviders = lazy(() => import("./sections/IdentityProviders").then((m) => ({ default: m.IdentityProviders })));
@@ -37,6 +38,7 @@ export const NAV = [
   { to: "/console/user-stores", label: "User stores" },
   { to: "/console/identity-providers", label: "Identity providers" },
   { to: "/console/organizations", label: "Organizations" },
+  { to: "/console/branding", label: "Branding" },
   { to: "/console/flows", label: "Flows" },
   { to: "/console/actions", label: "Actions" },
   { to: "/console/webhooks", label: "Webhooks" },
@@ -50,6 +52,7 @@ const SECTIONS: [string, (rest: string) => ReactNode][] = [
   ["/console/user-stores", (rest) => <UserStores rest={rest} />],
   ["/console/identity-providers", (rest) => <IdentityProviders rest={rest} />],
   ["/console/organizations", () => <Organizations />],
+  ["/console/branding", () => <Branding />],
   ["/console/actions", (rest) => <Actions rest={rest} />],
   ["/console/webhooks", (rest) => <Webhooks rest={rest} />],
   ["/console/audit", () => <AuditLog />],
@@ -166,6 +169,7 @@ export function App({
   user,
   subject,
   homeOrg,
+  issuer,
   onSignOut,
   onUnauthorized,
 }: {
@@ -174,6 +178,8 @@ export function App({
   /** The signed-in user's id: when the ID token names no username, the API is asked for it. */
   subject?: string;
   homeOrg: string;
+  /** The issuer from /console/config.json (links to the hosted pages). */
+  issuer?: string;
   onSignOut: () => void;
   onUnauthorized: () => void;
 }) {
@@ -181,7 +187,7 @@ export function App({
   const [orgsVersion, setOrgsVersion] = useState(0);
   const api = useMemo(() => createClient(() => token, onUnauthorized), [token, onUnauthorized]);
   const orgsChanged = useCallback(() => setOrgsVersion((v) => v + 1), []);
-  const value = useMemo(() => ({ api, org, switchOrg: setOrg, orgsChanged }), [api, org, orgsChanged]);
+  const value = useMemo(() => ({ api, org, switchOrg: setOrg, orgsChanged, ...(issuer ? { issuer } : {}) }), [api, org, orgsChanged, issuer]);
   const [username, setUsername] = useState<string | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);

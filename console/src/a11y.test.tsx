@@ -13,6 +13,7 @@ import { Actions } from "./sections/Actions";
 import { ApplicationDetail } from "./sections/ApplicationDetail";
 import { ApplicationCreate, ApplicationList } from "./sections/Applications";
 import { AuditLog } from "./sections/Audit";
+import { Branding } from "./sections/Branding";
 import { Groups } from "./sections/Groups";
 import { IdentityProviders } from "./sections/IdentityProviders";
 import { Organizations } from "./sections/Organizations";
@@ -61,6 +62,7 @@ const pages: [string, ReactNode][] = [
   ["new identity provider", <IdentityProviders rest="new" />],
   ["identity provider detail", <IdentityProviders rest="i1" />],
   ["organizations", <Organizations />],
+  ["branding", <Branding />],
   ["actions", <Actions rest="" />],
   ["new action", <Actions rest="new" />],
   ["action detail", <Actions rest="a1" />],

@@ -262,7 +262,21 @@ export function PagedTable<T>({
 }
 
 /** Delete with a confirmation step in the page (no window.confirm), and the API's refusal shown. */
-export function ConfirmDelete({ what, onConfirm, label = "Delete" }: { what: string; onConfirm: () => Promise<void>; label?: string }) {
+export function ConfirmDelete({
+  what = "",
+  onConfirm,
+  label = "Delete",
+  question,
+  closeAfter = false,
+}: {
+  what?: string;
+  onConfirm: () => Promise<void>;
+  label?: string;
+  /** The question asked instead of "{label} {what}? This cannot be undone." */
+  question?: string;
+  /** Close the confirmation after it succeeded (when the page stays). */
+  closeAfter?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
   const { busy, error, run } = useSubmit();
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -281,13 +295,21 @@ export function ConfirmDelete({ what, onConfirm, label = "Delete" }: { what: str
     );
   }
   return (
-    <div className="confirm" role="group" aria-label={`Confirm: ${label.toLowerCase()} ${what}`}>
-      <p>
-        {label} {what}? This cannot be undone.
-      </p>
+    <div className="confirm" role="group" aria-label={`Confirm: ${label.toLowerCase()}${what ? ` ${what}` : ""}`}>
+      <p>{question ?? `${label} ${what}? This cannot be undone.`}</p>
       <ProblemBanner error={error} />
       <div className="actions">
-        <button type="button" className="danger" disabled={busy} onClick={() => void run(onConfirm)}>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() =>
+            void run(async () => {
+              await onConfirm();
+              if (closeAfter) setAsking(false);
+            })
+          }
+        >
           Yes, {label.toLowerCase()}
         </button>
         <button type="button" className="secondary" ref={cancelRef} onClick={() => setAsking(false)}>

@@ -103,6 +103,20 @@ export const app = {
 const page = (items: unknown[]) => ({ status: 200, body: { items, next_cursor: null } });
 
 /** Answers GETs from the fixtures above; writes answer 204 unless `write` says otherwise. */
+export const brandingTheme = {
+  display_name: "Root",
+  logo_url: null,
+  primary_color: "#aa3300",
+  primary_text_color: null,
+  background_color: null,
+  surface_color: null,
+  text_color: null,
+  muted_color: null,
+  border_color: null,
+  radius_px: 4,
+  font: "humanist",
+};
+
 export function fixtureApi(write?: (req: Recorded) => { status: number; body?: unknown } | undefined) {
   return (req: Recorded): { status: number; body?: unknown } => {
     if (req.method !== "GET") return write?.(req) ?? { status: 204 };
@@ -131,6 +145,7 @@ export function fixtureApi(write?: (req: Recorded) => { status: number; body?: u
       [/\/webhooks\/[^/]+\/messages$/, () => ({ status: 200, body: [] })],
       [/\/webhooks\/[^/]+$/, () => ({ status: 200, body: webhook })],
       [/\/audit-events$/, () => page([event])],
+      [/\/branding$/, () => ({ status: 200, body: brandingTheme })],
       [/\/applications$/, () => page([app])],
       [/\/applications\/[^/]+$/, () => ({ status: 200, body: app })],
     ];

@@ -63,6 +63,7 @@ function Root() {
         user={state.session.name}
         subject={state.session.subject}
         homeOrg={state.config.org}
+        issuer={state.config.issuer}
         onSignOut={() => {
           signOut();
           setState({ kind: "error", message: "You have signed out." });

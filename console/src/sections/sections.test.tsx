@@ -1,3 +1,4 @@
+import type React from "react";
 import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -7,12 +8,15 @@ import { Router } from "../router";
 import { fakeFetch, renderWithApi } from "../test-utils";
 import { Actions } from "./Actions";
 import { ApplicationDetail } from "./ApplicationDetail";
+import { ApplicationList } from "./Applications";
 import { AuditLog } from "./Audit";
 import { Groups } from "./Groups";
 import { IdentityProviders } from "./IdentityProviders";
 import { Organizations } from "./Organizations";
 import { Roles } from "./Roles";
+import { UserStores } from "./UserStores";
 import { UserDetail } from "./Users";
+import { Webhooks } from "./Webhooks";
 
 afterEach(cleanup);
 
@@ -334,5 +338,25 @@ describe("Application detail", () => {
     });
     await user.click(screen.getByRole("button", { name: "Generate a new secret" }));
     expect(await screen.findByTestId("client-secret")).toHaveTextContent("new-secret-once");
+  });
+});
+
+describe("search in every list", () => {
+  const lists: [string, () => React.ReactNode, string, string][] = [
+    ["applications", () => <ApplicationList />, "Name or client ID starts with", "/applications"],
+    ["groups", () => <Groups rest="" />, "Group name starts with", "/groups"],
+    ["roles", () => <Roles rest="" />, "Role name starts with", "/roles"],
+    ["user stores", () => <UserStores rest="" />, "Identifier starts with", "/user-stores"],
+    ["identity providers", () => <IdentityProviders rest="" />, "Name starts with", "/identity-providers"],
+    ["actions", () => <Actions rest="" />, "Action name starts with", "/actions"],
+    ["webhooks", () => <Webhooks rest="" />, "URL or description starts with", "/webhooks"],
+  ];
+  it.each(lists)("%s sends q and starts again at the first page", async (_name, ui, label, path) => {
+    const api = fakeFetch(fixtureApi());
+    renderWithApi(ui(), api.impl);
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText(label), "Ab c");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    await waitFor(() => expect(api.calls.at(-1)?.url).toBe(`/api/v1/orgs/root${path}?limit=20&q=Ab+c`));
   });
 });
