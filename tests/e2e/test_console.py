@@ -11,6 +11,7 @@ The console must have been built (``scripts/setup.sh`` runs ``npm run build`` in
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -330,6 +331,24 @@ async def _run(page: Page, live: LiveServer) -> None:
     await page.get_by_role("link", name="Overview").click()
     await expect(page.get_by_test_id("count-applications")).to_have_text("3")
     await expect(page.get_by_test_id("count-users")).to_have_text("2")
+
+    # Branding: a primary color, saved, is worn by the organization's hosted pages.
+    await page.get_by_role("link", name="Branding").click()
+    await expect(page.get_by_role("heading", name="Branding", exact=True)).to_be_visible()
+    await page.get_by_label("Primary color", exact=True).fill("#AA3300")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    await expect(page.get_by_label("Primary color", exact=True)).to_have_value("#aa3300")
+    link = page.get_by_role("link", name="Open the real login page")
+    assert await link.get_attribute("href") == f"{live.base_url}/device"
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
+        html = ""
+        for _ in range(30):  # themes are forgotten on every node within a second
+            html = (await client.get("/device")).text
+            if "--identra-primary: #aa3300;" in html:
+                break
+            await asyncio.sleep(0.1)
+    assert "--identra-primary: #aa3300;" in html
 
     # What the browser did was real: the API has them.
     async with httpx.AsyncClient(base_url=live.base_url) as client:

@@ -54,7 +54,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _seed(live: LiveServer) -> dict[str, str]:
-    """An app, user, group, role, user store, identity provider, action, webhook, sub-org."""
+    """An app, user, group, role, user store, identity provider, action, webhook, sub-org, theme."""
     auth = httpx.BasicAuth("admin", ADMIN_PASSWORD)
     base = "/api/v1/orgs/root"
     ids: dict[str, str] = {}
@@ -92,6 +92,9 @@ def _seed(live: LiveServer) -> dict[str, str]:
         )
         ids["webhook"] = post("/webhooks", {"url": "https://hooks.example/events"})
         post("/children", {"handle": "acme", "name": "Acme"})
+        theme = {"display_name": "Root", "primary_color": "#1f5fbf", "radius_px": 4}
+        resp = client.put(f"{base}/branding", json=theme)
+        assert resp.status_code == 200, resp.text
     return ids
 
 
@@ -118,6 +121,7 @@ def _pages(ids: dict[str, str]) -> list[tuple[str, str]]:
         ("/console/identity-providers/new", "Add identity provider"),
         (f"/console/identity-providers/{ids['idp']}", "Identity provider Google"),
         ("/console/organizations", "Organizations"),
+        ("/console/branding", "Branding"),
         ("/console/flows", "Login flows"),
         ("/console/actions", "Actions"),
         ("/console/actions/new", "Create action"),
