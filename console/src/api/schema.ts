@@ -784,7 +784,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Webhooks */
+        /**
+         * List Webhooks
+         * @description ``q``: the start of the URL (after ``https://``), or of the description.
+         */
         get: operations["list_webhooks_api_v1_orgs__org__webhooks_get"];
         put?: never;
         /** Create Webhook */
@@ -2753,6 +2756,8 @@ export interface operations {
             query?: {
                 type?: ("preIssueAccessToken" | "preUpdatePassword" | "preUpdateProfile" | "preRegistration" | "authentication") | null;
                 name?: string | null;
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 enabled?: boolean | null;
                 /** @description `next_cursor` of the last page */
                 cursor?: string | null;
@@ -2987,6 +2992,8 @@ export interface operations {
             query?: {
                 name?: string | null;
                 client_id?: string | null;
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4168,7 +4175,7 @@ export interface operations {
         parameters: {
             query?: {
                 name?: string | null;
-                /** @description name prefix */
+                /** @description prefix, ignoring case */
                 q?: string | null;
                 /** @description only groups this user belongs to */
                 member?: string | null;
@@ -4476,6 +4483,8 @@ export interface operations {
         parameters: {
             query?: {
                 name?: string | null;
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 kind?: ("oidc" | "google") | null;
                 enabled?: boolean | null;
                 /** @description `next_cursor` of the last page */
@@ -4719,6 +4728,8 @@ export interface operations {
         parameters: {
             query?: {
                 name?: string | null;
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 /** @description only roles granting this permission */
                 permission?: string | null;
                 /** @description `next_cursor` of the last page */
@@ -5028,6 +5039,8 @@ export interface operations {
         parameters: {
             query?: {
                 identifier?: string | null;
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 kind?: string | null;
                 enabled?: boolean | null;
                 /** @description `next_cursor` of the last page */
@@ -5371,6 +5384,8 @@ export interface operations {
     list_webhooks_api_v1_orgs__org__webhooks_get: {
         parameters: {
             query?: {
+                /** @description prefix, ignoring case */
+                q?: string | null;
                 /** @description `next_cursor` of the last page */
                 cursor?: string | null;
                 limit?: number;

@@ -1,131 +1,51 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import type { UserCreate, UserOut, UserPatch } from "../api/client";
 import {
   ConfirmDelete,
   Field,
   PagedTable,
-  Pager,
   ProblemBanner,
   Saved,
-  TableWrap,
   fieldError,
-  firstPage,
   invalid,
-  nextPage,
-  previousPage,
   useLoad,
   usePaged,
   useSubmit,
-  type Cursors,
 } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { groupIdOf } from "./common";
+import { DetailPage, Filter, ResourceList, groupIdOf, usePagedList } from "./common";
 
 const PAGE = 20;
 const STATUSES = ["active", "locked", "disabled", "unverified"] as const;
 type Status = (typeof STATUSES)[number];
 
 export function UserList() {
-  const { api, org } = useConsole();
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
+  const [q, setQ] = useState("");
   const [status, setStatus] = useState<Status | "">("");
-  const [cursors, setCursors] = useState<Cursors>(firstPage);
-  const [page, setPage] = useState<{ items: UserOut[]; next: string | null } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .call("/api/v1/orgs/{org}/users", "get", {
-        path: { org },
-        query: { limit: PAGE, cursor: cursors.current, q: query || null, status: status || null },
-      })
-      .then(
-        (p) => {
-          if (!live) return;
-          setError(null);
-          setPage({ items: p.items, next: p.next_cursor ?? null });
-        },
-        (e: unknown) => live && setError(e),
-      );
-    return () => {
-      live = false;
-    };
-  }, [api, org, cursors, query, status]);
-  const onSearch = (event: FormEvent) => {
-    event.preventDefault();
-    setQuery(search.trim());
-    setCursors(firstPage);
-  };
+  const paged = usePagedList("/api/v1/orgs/{org}/users", { q, status: status || null });
   return (
-    <section aria-labelledby="users-title">
-      <div className="title-row">
-        <h1 id="users-title">Users</h1>
-        <Link to="/console/users/new" className="button">
-          Create user
-        </Link>
-      </div>
-      <form role="search" onSubmit={onSearch} className="search">
-        <label htmlFor="user-search">Username starts with</label>
-        <input id="user-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <label htmlFor="user-status">Status</label>
-        <select
-          id="user-status"
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value as Status | "");
-            setCursors(firstPage);
-          }}
-        >
-          <option value="">Any</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <button type="submit">Search</button>
-      </form>
-      <ProblemBanner error={error} />
-      {page && (
-        <>
-          <TableWrap label="Users">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Display name</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((user) => (
-                <tr key={user.id}>
-                  <td>
-                    <Link to={`/console/users/${user.id}`}>{user.username}</Link>
-                  </td>
-                  <td>{user.display_name ?? ""}</td>
-                  <td>{user.status}</td>
-                </tr>
-              ))}
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={3}>No users found.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          </TableWrap>
-          <Pager
-            hasPrevious={cursors.stack.length > 0}
-            hasNext={page.next !== null}
-            onPrevious={() => setCursors(previousPage(cursors))}
-            onNext={() => page.next && setCursors(nextPage(cursors, page.next))}
-          />
-        </>
-      )}
-    </section>
+    <ResourceList
+      titleId="users-title"
+      title="Users"
+      create={["/console/users/new", "Create user"]}
+      search={["Username starts with", setQ]}
+      filters={<Filter id="user-status" label="Status" value={status} onChange={(v) => setStatus(v as Status | "")} options={STATUSES.map((s) => [s, s])} />}
+      table={{
+        paged,
+        columns: ["Username", "Display name", "Status"],
+        empty: "No users found.",
+        row: (user) => (
+          <tr key={user.id}>
+            <td>
+              <Link to={`/console/users/${user.id}`}>{user.username}</Link>
+            </td>
+            <td>{user.display_name ?? ""}</td>
+            <td>{user.status}</td>
+          </tr>
+        ),
+      }}
+    />
   );
 }
 
@@ -195,43 +115,29 @@ export function UserCreateForm() {
 /** One user: profile and status, password reset, groups and roles, delete. */
 export function UserDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
-  const { navigate } = useRouter();
-  const { data: user, error, reload } = useLoad(
-    () => api.call("/api/v1/orgs/{org}/users/{user_id}", "get", { path: { org, user_id: id } }),
-    `${org}|${id}`,
-  );
-  if (!user) {
-    return (
-      <section aria-labelledby="user-title">
-        <h1 id="user-title">User</h1>
-        <ProblemBanner error={error} />
-        {!error && <p aria-busy="true">Loading…</p>}
-      </section>
-    );
-  }
+  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/users/{user_id}", "get", { path: { org, user_id: id } }), `${org}|${id}`);
   return (
-    <section aria-labelledby="user-title">
-      <p>
-        <Link to="/console/users">← Users</Link>
-      </p>
-      <h1 id="user-title">User {user.username}</h1>
-      <p className="muted">
-        Store {user.user_store} · status <strong data-testid="user-status">{user.status}</strong> · {user.has_password ? "has a password" : "no password"}
-      </p>
-      <StatusButtons user={user} onChanged={reload} />
-      <Profile key={user.id} user={user} onSaved={reload} />
-      <ResetPassword user={user} onSaved={reload} />
-      <UserGroups userId={user.id} />
-      <UserRoles userId={user.id} />
-      <h2>Delete</h2>
-      <ConfirmDelete
-        what={`the user ${user.username}`}
-        onConfirm={async () => {
-          await api.call("/api/v1/orgs/{org}/users/{user_id}", "delete", { path: { org, user_id: user.id } });
-          navigate("/console/users");
-        }}
-      />
-    </section>
+    <DetailPage
+      titleId="user-title"
+      noun="User"
+      back={["/console/users", "Users"]}
+      loaded={loaded}
+      heading={(u) => `User ${u.username}`}
+      remove={(u) => [`the user ${u.username}`, () => api.call("/api/v1/orgs/{org}/users/{user_id}", "delete", { path: { org, user_id: u.id } })]}
+    >
+      {(user) => (
+        <>
+          <p className="muted">
+            Store {user.user_store} · status <strong data-testid="user-status">{user.status}</strong> · {user.has_password ? "has a password" : "no password"}
+          </p>
+          <StatusButtons user={user} onChanged={loaded.reload} />
+          <Profile key={user.id} user={user} onSaved={loaded.reload} />
+          <ResetPassword user={user} onSaved={loaded.reload} />
+          <UserGroups userId={user.id} />
+          <UserRoles userId={user.id} />
+        </>
+      )}
+    </DetailPage>
   );
 }
 

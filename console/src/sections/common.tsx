@@ -89,7 +89,7 @@ export function httpsOrLoopback(value: string): boolean {
  */
 export function usePagedList<P extends ListPath>(
   path: P,
-  query: Partial<ListQuery<P>> & { q?: string | null } = {},
+  query: Partial<ListQuery<P>> = {},
   params: Record<string, string> = {},
 ): Paged<ItemOf<P>> {
   const { api, org } = useConsole();
