@@ -5,7 +5,7 @@ import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
 import {
   CreatePage,
-  DetailPage,
+  ResourcePage,
   Filter,
   ResourceForm,
   ResourceList,
@@ -15,6 +15,7 @@ import {
   httpsOrLoopback,
   useForm,
   usePagedList,
+  type Kind,
 } from "./common";
 
 export const ACTION_TYPES: { type: ActionTypeName; label: string }[] = [
@@ -320,23 +321,23 @@ function ActionForm({ action, onSaved, onSecret }: { action?: ActionOut; onSaved
   );
 }
 
+const ACTION: Kind<ActionOut> = {
+  noun: "Action",
+  titleId: "action-title",
+  list: ["/console/actions", "Actions"],
+  url: "/api/v1/orgs/{org}/actions/{id}",
+  name: (a) => a.name,
+};
+
 function ActionDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
   const [secret, setSecret] = useState<string | null>(null);
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/actions/{action_id}", "get", { path: { org, action_id: id } }), `${org}|${id}`);
   return (
-    <DetailPage
-      titleId="action-title"
-      noun="Action"
-      back={["/console/actions", "Actions"]}
-      loaded={loaded}
-      heading={(a) => `Action ${a.name}`}
-      remove={(a) => [`the action ${a.name}`, () => api.call("/api/v1/orgs/{org}/actions/{action_id}", "delete", { path: { org, action_id: a.id } })]}
-    >
-      {(action) => (
+    <ResourcePage kind={ACTION} id={id}>
+      {(action, reload) => (
         <>
           {secret && <ShownOnce label="New signing secret" value={secret} testId="signing-secret" />}
-          <ActionForm key={action.id} action={action} onSaved={loaded.reload} onSecret={(_id, s) => setSecret(s)} />
+          <ActionForm key={action.id} action={action} onSaved={reload} onSecret={(_id, s) => setSecret(s)} />
           {action.signed && (
             <>
               <h2>Signing secret</h2>
@@ -345,13 +346,13 @@ function ActionDetail({ id }: { id: string }) {
                 onRotate={async () => {
                   const r = await api.call("/api/v1/orgs/{org}/actions/{action_id}/signing-secret", "post", { path: { org, action_id: action.id } });
                   setSecret(r.signing_secret);
-                  loaded.reload();
+                  reload();
                 }}
               />
             </>
           )}
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }

@@ -1,8 +1,8 @@
 import { useState } from "react";
 import type { AppOut, Schemas } from "../api/client";
-import { Field, ShownOnce, Toggle, fieldError, invalid, useLoad } from "../components";
+import { Field, ShownOnce, Toggle, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
-import { CONTROL, DetailPage, ResourceForm, RotateButton, useForm } from "./common";
+import { CONTROL, ResourcePage, type Kind, ResourceForm, RotateButton, useForm } from "./common";
 
 type AppPatch = Schemas["AppPatch"];
 const CONSOLE_CLIENT = "identra-console";
@@ -20,21 +20,21 @@ function ttl(value: string): number | null | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
+const APPLICATION: Kind<AppOut> = {
+  noun: "Application",
+  titleId: "app-title",
+  list: ["/console/applications", "Applications"],
+  url: "/api/v1/orgs/{org}/applications/{id}",
+  name: (a) => a.name,
+};
+
 /** One application: its protocol settings, a new secret (shown once), delete. */
 export function ApplicationDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
   const [secret, setSecret] = useState<string | null>(null);
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/applications/{app_id}", "get", { path: { org, app_id: id } }), `${org}|${id}`);
   return (
-    <DetailPage
-      titleId="app-title"
-      noun="Application"
-      back={["/console/applications", "Applications"]}
-      loaded={loaded}
-      heading={(a) => `Application ${a.name}`}
-      remove={(a) => [`the application ${a.name}`, () => api.call("/api/v1/orgs/{org}/applications/{app_id}", "delete", { path: { org, app_id: a.id } })]}
-    >
-      {(app) => (
+    <ResourcePage kind={APPLICATION} id={id}>
+      {(app, reload) => (
         <>
           <dl className="props">
             <dt>Client ID</dt>
@@ -53,7 +53,7 @@ export function ApplicationDetail({ id }: { id: string }) {
               This is the console's own client: changing its redirect URIs or scopes, or deleting it, can lock you out of the console.
             </p>
           )}
-          <AppSettings key={app.id} app={app} onSaved={loaded.reload} />
+          <AppSettings key={app.id} app={app} onSaved={reload} />
           {app.token_endpoint_auth_method !== "none" && (
             <>
               <h2>Client secret</h2>
@@ -63,7 +63,7 @@ export function ApplicationDetail({ id }: { id: string }) {
                 onRotate={async () => {
                   const r = await api.call("/api/v1/orgs/{org}/applications/{app_id}/secret", "post", { path: { org, app_id: app.id } });
                   setSecret(r.client_secret);
-                  loaded.reload();
+                  reload();
                 }}
               />
               <p className="hint">The old secret stops working at once.</p>
@@ -71,7 +71,7 @@ export function ApplicationDetail({ id }: { id: string }) {
           )}
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }
 

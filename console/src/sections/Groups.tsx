@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
 import type { GroupOut } from "../api/client";
-import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useLoad, useSubmit } from "../components";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, DetailPage, ResourceForm, ResourceList, useForm, usePagedList, userIdOf } from "./common";
+import { CONTROL, CreatePage, ResourcePage, type Kind, ResourceForm, ResourceList, useForm, usePagedList, userIdOf } from "./common";
 
 export function Groups({ rest }: { rest: string }) {
   if (rest === "") return <GroupList />;
@@ -84,25 +84,24 @@ function GroupForm({ group, onSaved }: { group?: GroupOut; onSaved?: (g: GroupOu
   );
 }
 
+const GROUP: Kind<GroupOut> = {
+  noun: "Group",
+  titleId: "group-title",
+  list: ["/console/groups", "Groups"],
+  url: "/api/v1/orgs/{org}/groups/{id}",
+  name: (g) => g.name,
+};
+
 function GroupDetail({ id }: { id: string }) {
-  const { api, org } = useConsole();
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/groups/{group_id}", "get", { path: { org, group_id: id } }), `${org}|${id}`);
   return (
-    <DetailPage
-      titleId="group-title"
-      noun="Group"
-      back={["/console/groups", "Groups"]}
-      loaded={loaded}
-      heading={(g) => `Group ${g.name}`}
-      remove={(g) => [`the group ${g.name}`, () => api.call("/api/v1/orgs/{org}/groups/{group_id}", "delete", { path: { org, group_id: g.id } })]}
-    >
-      {(group) => (
+    <ResourcePage kind={GROUP} id={id}>
+      {(group, reload) => (
         <>
-          <GroupForm key={group.id} group={group} onSaved={loaded.reload} />
-          <Members groupId={group.id} onChange={loaded.reload} />
+          <GroupForm key={group.id} group={group} onSaved={reload} />
+          <Members groupId={group.id} onChange={reload} />
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }
 

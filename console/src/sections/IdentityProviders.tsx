@@ -1,9 +1,9 @@
 import { useState } from "react";
 import type { IdpCreate, IdpOut } from "../api/client";
-import { Field, Toggle, exactError, fieldError, invalid, useLoad } from "../components";
+import { Field, Toggle, exactError, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, DetailPage, Filter, ResourceForm, ResourceList, SecretField, httpsOrLoopback, useForm, usePagedList } from "./common";
+import { CONTROL, CreatePage, ResourcePage, type Kind, Filter, ResourceForm, ResourceList, SecretField, httpsOrLoopback, useForm, usePagedList } from "./common";
 
 const GOOGLE = "https://accounts.google.com";
 
@@ -213,22 +213,14 @@ function IdpForm({ idp, onSaved }: { idp?: IdpOut; onSaved?: () => void }) {
   );
 }
 
+const IDP: Kind<IdpOut> = {
+  noun: "Identity provider",
+  titleId: "idp-title",
+  list: ["/console/identity-providers", "Identity providers"],
+  url: "/api/v1/orgs/{org}/identity-providers/{id}",
+  name: (i) => i.name,
+};
+
 function IdpDetail({ id }: { id: string }) {
-  const { api, org } = useConsole();
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "get", { path: { org, idp_id: id } }), `${org}|${id}`);
-  return (
-    <DetailPage
-      titleId="idp-title"
-      noun="Identity provider"
-      back={["/console/identity-providers", "Identity providers"]}
-      loaded={loaded}
-      heading={(i) => `Identity provider ${i.name}`}
-      remove={(i) => [
-        `the identity provider ${i.name}`,
-        () => api.call("/api/v1/orgs/{org}/identity-providers/{idp_id}", "delete", { path: { org, idp_id: i.id } }),
-      ]}
-    >
-      {(idp) => <IdpForm key={idp.id} idp={idp} onSaved={loaded.reload} />}
-    </DetailPage>
-  );
+  return <ResourcePage kind={IDP} id={id}>{(idp, reload) => <IdpForm key={idp.id} idp={idp} onSaved={reload} />}</ResourcePage>;
 }

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
 import type { Permission, RoleOut } from "../api/client";
-import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useLoad, useSubmit } from "../components";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, DetailPage, Filter, NameOf, ResourceForm, ResourceList, groupIdOf, useForm, usePagedList, userIdOf } from "./common";
+import { CONTROL, CreatePage, ResourcePage, type Kind, Filter, NameOf, ResourceForm, ResourceList, groupIdOf, useForm, usePagedList, userIdOf } from "./common";
 
 /** Every management permission, by resource (the API's enum). */
 export const PERMISSIONS: Permission[] = [
@@ -143,25 +143,24 @@ function RoleForm({ role, onSaved }: { role?: RoleOut; onSaved?: () => void }) {
   );
 }
 
+const ROLE: Kind<RoleOut> = {
+  noun: "Role",
+  titleId: "role-title",
+  list: ["/console/roles", "Roles"],
+  url: "/api/v1/orgs/{org}/roles/{id}",
+  name: (r) => r.name,
+};
+
 function RoleDetail({ id }: { id: string }) {
-  const { api, org } = useConsole();
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/roles/{role_id}", "get", { path: { org, role_id: id } }), `${org}|${id}`);
   return (
-    <DetailPage
-      titleId="role-title"
-      noun="Role"
-      back={["/console/roles", "Roles"]}
-      loaded={loaded}
-      heading={(r) => `Role ${r.name}`}
-      remove={(r) => [`the role ${r.name}`, () => api.call("/api/v1/orgs/{org}/roles/{role_id}", "delete", { path: { org, role_id: r.id } })]}
-    >
-      {(role) => (
+    <ResourcePage kind={ROLE} id={id}>
+      {(role, reload) => (
         <>
-          <RoleForm key={role.id} role={role} onSaved={loaded.reload} />
-          <Assignments roleId={role.id} onChange={loaded.reload} />
+          <RoleForm key={role.id} role={role} onSaved={reload} />
+          <Assignments roleId={role.id} onChange={reload} />
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useState } from "react";
 import type { UserStoreOut } from "../api/client";
-import { Field, Toggle, fieldError, invalid, useLoad } from "../components";
+import { Field, Toggle, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CreatePage, DetailPage, Filter, ResourceForm, ResourceList, SecretField, useForm, usePagedList } from "./common";
+import { CreatePage, ResourcePage, type Kind, Filter, ResourceForm, ResourceList, SecretField, useForm, usePagedList } from "./common";
 
 export function UserStores({ rest }: { rest: string }) {
   if (rest === "") return <StoreList />;
@@ -209,23 +209,19 @@ function StoreForm({ store, onSaved }: { store?: UserStoreOut; onSaved?: () => v
   );
 }
 
+const STORE: Kind<UserStoreOut> = {
+  noun: "User store",
+  titleId: "store-title",
+  list: ["/console/user-stores", "User stores"],
+  url: "/api/v1/orgs/{org}/user-stores/{id}",
+  name: (s) => s.identifier,
+  heading: (s) => (
+    <>
+      User store {s.identifier} <span className="muted">({s.kind === "ldap" ? "LDAP" : "database"})</span>
+    </>
+  ),
+};
+
 function StoreDetail({ id }: { id: string }) {
-  const { api, org } = useConsole();
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "get", { path: { org, store_id: id } }), `${org}|${id}`);
-  return (
-    <DetailPage
-      titleId="store-title"
-      noun="User store"
-      back={["/console/user-stores", "User stores"]}
-      loaded={loaded}
-      heading={(s) => (
-        <>
-          User store {s.identifier} <span className="muted">({s.kind === "ldap" ? "LDAP" : "database"})</span>
-        </>
-      )}
-      remove={(s) => [`the user store ${s.identifier}`, () => api.call("/api/v1/orgs/{org}/user-stores/{store_id}", "delete", { path: { org, store_id: s.id } })]}
-    >
-      {(store) => <StoreForm key={store.id} store={store} onSaved={loaded.reload} />}
-    </DetailPage>
-  );
+  return <ResourcePage kind={STORE} id={id}>{(store, reload) => <StoreForm key={store.id} store={store} onSaved={reload} />}</ResourcePage>;
 }

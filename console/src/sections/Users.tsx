@@ -14,7 +14,7 @@ import {
 } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { DetailPage, Filter, ResourceList, groupIdOf, usePagedList } from "./common";
+import { Filter, ResourcePage, type Kind, ResourceList, groupIdOf, usePagedList } from "./common";
 
 const PAGE = 20;
 const STATUSES = ["active", "locked", "disabled", "unverified"] as const;
@@ -112,32 +112,31 @@ export function UserCreateForm() {
   );
 }
 
+const USER: Kind<UserOut> = {
+  noun: "User",
+  titleId: "user-title",
+  list: ["/console/users", "Users"],
+  url: "/api/v1/orgs/{org}/users/{id}",
+  name: (u) => u.username,
+};
+
 /** One user: profile and status, password reset, groups and roles, delete. */
 export function UserDetail({ id }: { id: string }) {
-  const { api, org } = useConsole();
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/users/{user_id}", "get", { path: { org, user_id: id } }), `${org}|${id}`);
   return (
-    <DetailPage
-      titleId="user-title"
-      noun="User"
-      back={["/console/users", "Users"]}
-      loaded={loaded}
-      heading={(u) => `User ${u.username}`}
-      remove={(u) => [`the user ${u.username}`, () => api.call("/api/v1/orgs/{org}/users/{user_id}", "delete", { path: { org, user_id: u.id } })]}
-    >
-      {(user) => (
+    <ResourcePage kind={USER} id={id}>
+      {(user, reload) => (
         <>
           <p className="muted">
             Store {user.user_store} · status <strong data-testid="user-status">{user.status}</strong> · {user.has_password ? "has a password" : "no password"}
           </p>
-          <StatusButtons user={user} onChanged={loaded.reload} />
-          <Profile key={user.id} user={user} onSaved={loaded.reload} />
-          <ResetPassword user={user} onSaved={loaded.reload} />
+          <StatusButtons user={user} onChanged={reload} />
+          <Profile key={user.id} user={user} onSaved={reload} />
+          <ResetPassword user={user} onSaved={reload} />
           <UserGroups userId={user.id} />
           <UserRoles userId={user.id} />
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }
 

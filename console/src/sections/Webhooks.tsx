@@ -3,7 +3,7 @@ import type { WebhookOut } from "../api/client";
 import { Field, ProblemBanner, ShownOnce, TableWrap, Toggle, fieldError, invalid, useLoad, when } from "../components";
 import { useConsole } from "../context";
 import { Link } from "../router";
-import { CreatePage, DetailPage, ResourceForm, ResourceList, RotateButton, SecretCreated, httpsOrLoopback, useForm, usePagedList } from "./common";
+import { CreatePage, ResourcePage, type Kind, ResourceForm, ResourceList, RotateButton, SecretCreated, httpsOrLoopback, useForm, usePagedList } from "./common";
 
 export function Webhooks({ rest }: { rest: string }) {
   if (rest === "") return <WebhookList />;
@@ -105,26 +105,28 @@ function WebhookForm({ hook, onSaved, onCreated }: { hook?: WebhookOut; onSaved?
   );
 }
 
+const WEBHOOK: Kind<WebhookOut> = {
+  noun: "Webhook",
+  titleId: "webhook-title",
+  list: ["/console/webhooks", "Webhooks"],
+  url: "/api/v1/orgs/{org}/webhooks/{id}",
+  name: (w) => w.url,
+  heading: () => "Webhook",
+  what: () => "this webhook",
+};
+
 function WebhookDetail({ id }: { id: string }) {
   const { api, org } = useConsole();
   const [secret, setSecret] = useState<string | null>(null);
-  const loaded = useLoad(() => api.call("/api/v1/orgs/{org}/webhooks/{webhook_id}", "get", { path: { org, webhook_id: id } }), `${org}|${id}`);
   const messages = useLoad(
     () => api.call("/api/v1/orgs/{org}/webhooks/{webhook_id}/messages", "get", { path: { org, webhook_id: id }, query: { limit: 20 } }),
     `${org}|${id}`,
   );
   return (
-    <DetailPage
-      titleId="webhook-title"
-      noun="Webhook"
-      back={["/console/webhooks", "Webhooks"]}
-      loaded={loaded}
-      heading={() => "Webhook"}
-      remove={(h) => ["this webhook", () => api.call("/api/v1/orgs/{org}/webhooks/{webhook_id}", "delete", { path: { org, webhook_id: h.id } })]}
-    >
-      {(hook) => (
+    <ResourcePage kind={WEBHOOK} id={id}>
+      {(hook, reload) => (
         <>
-          <WebhookForm key={hook.id} hook={hook} onSaved={loaded.reload} />
+          <WebhookForm key={hook.id} hook={hook} onSaved={reload} />
           <h2>Signing secret</h2>
           {secret && <ShownOnce label="New signing secret" value={secret} testId="webhook-secret" />}
           <RotateButton
@@ -132,7 +134,7 @@ function WebhookDetail({ id }: { id: string }) {
             onRotate={async () => {
               const r = await api.call("/api/v1/orgs/{org}/webhooks/{webhook_id}/secret", "post", { path: { org, webhook_id: hook.id } });
               setSecret(r.secret);
-              loaded.reload();
+              reload();
             }}
           />
           <h2>Recent deliveries</h2>
@@ -170,6 +172,6 @@ function WebhookDetail({ id }: { id: string }) {
           )}
         </>
       )}
-    </DetailPage>
+    </ResourcePage>
   );
 }

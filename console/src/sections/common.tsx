@@ -2,7 +2,7 @@
 // a resource's page with its delete step, write-only secrets, name look-ups.
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { ApiClient, ItemOf, ListPath, ListQuery } from "../api/client";
-import { ConfirmDelete, Field, PagedTable, ProblemBanner, Saved, ShownOnce, Toggle, usePaged, useSubmit, type Paged } from "../components";
+import { ConfirmDelete, Field, PagedTable, ProblemBanner, Saved, ShownOnce, Toggle, useLoad, usePaged, useSubmit, type Paged } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
 
@@ -332,5 +332,40 @@ export function SecretCreated({ titleId, title, label, value, testId, done }: { 
         Done
       </Link>
     </CreatePage>
+  );
+}
+
+/** What a resource's page needs to know about its kind. */
+export interface Kind<T extends { id: string }> {
+  /** "Group": the title before the name, and "the group …" in the delete question. */
+  noun: string;
+  titleId: string;
+  /** The list: its path and its name ("← Groups"). */
+  list: [to: string, label: string];
+  /** The resource in the management API, with {org} and {id}. */
+  url: string;
+  name: (item: T) => string;
+  /** The title when it is not "{noun} {name}". */
+  heading?: (item: T) => ReactNode;
+  /** What is deleted when it is not "the {noun} {name}". */
+  what?: (item: T) => string;
+}
+
+/** A resource's page read from the API (GET), with its delete step (DELETE, then back to the list). */
+export function ResourcePage<T extends { id: string }>({ kind, id, children }: { kind: Kind<T>; id: string; children: (item: T, reload: () => void) => ReactNode }) {
+  const { api, org } = useConsole();
+  const url = (rid: string) => kind.url.replace("{org}", encodeURIComponent(org)).replace("{id}", encodeURIComponent(rid));
+  const loaded = useLoad(() => api.send<T>("GET", url(id)), `${org}|${id}`);
+  return (
+    <DetailPage
+      titleId={kind.titleId}
+      noun={kind.noun}
+      back={kind.list}
+      loaded={loaded}
+      heading={kind.heading ?? ((item) => `${kind.noun} ${kind.name(item)}`)}
+      remove={(item) => [kind.what?.(item) ?? `the ${kind.noun.toLowerCase()} ${kind.name(item)}`, () => api.send("DELETE", url(item.id))]}
+    >
+      {(item) => children(item, loaded.reload)}
+    </DetailPage>
   );
 }
