@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from identra.admin import roles as service
 from identra.management.deps import Scope, require
@@ -43,7 +43,7 @@ from identra.management.schemas.roles import (
     RoleOut,
     RolePatch,
 )
-from identra.storage.models import Role, RoleAssignment
+from identra.storage.models import GroupMember, Role, RoleAssignment
 
 router = resource_router("/orgs/{org}/roles", "roles")
 Read = Annotated[Scope, Depends(require("roles", "read"))]
@@ -67,6 +67,12 @@ async def list_roles(
     permission: Annotated[
         str | None, Query(max_length=64, description="only roles granting this permission")
     ] = None,
+    user: Annotated[
+        str | None, Query(max_length=64, description="only roles assigned to this user id")
+    ] = None,
+    effective: Annotated[
+        bool, Query(description="with `user`: also the roles of the user's groups")
+    ] = False,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[RoleOut]:
@@ -75,6 +81,15 @@ async def list_roles(
         query = query.where(Role.name == name)
     if q:
         query = query.where(starts_with(Role.name, q))
+    if user is not None:
+        holders = RoleAssignment.user_id == user
+        if effective:
+            groups = select(GroupMember.group_id).where(GroupMember.user_id == user)
+            holders = or_(holders, RoleAssignment.group_id.in_(groups))
+        assigned = select(RoleAssignment.role_id).where(
+            RoleAssignment.org_id == scope.org.id, holders
+        )
+        query = query.where(Role.id.in_(assigned))
     if permission is None:
         rows = list((await scope.session.scalars(paginate(query, Role, cursor, limit))).all())
         items, next_cursor = page_of(rows, limit)
