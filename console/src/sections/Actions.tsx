@@ -5,16 +5,15 @@ import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
 import {
   CreatePage,
-  ResourcePage,
   Filter,
   ResourceForm,
   ResourceList,
+  ResourcePage,
   RotateButton,
   SecretCreated,
   SecretField,
   httpsOrLoopback,
   useForm,
-  usePagedList,
   type Kind,
 } from "./common";
 
@@ -42,15 +41,15 @@ function useTypes() {
 function ActionList() {
   const types = useTypes();
   const [type, setType] = useState<ActionTypeName | "">("");
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/actions", { type: type || null, q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/actions"
+      query={{ type: type || null }}
       titleId="actions-title"
       title="Actions"
       create={["/console/actions/new", "Create action"]}
       intro="Your services, called by Identra at extension points (before a token is issued, a password changed…)."
-      search={["Action name starts with", setQ]}
+      search="Action name starts with"
       filters={
         <Filter
           id="action-type"
@@ -60,23 +59,20 @@ function ActionList() {
           options={ACTION_TYPES.map((t) => [t.type, typeLabel(t.type, types)])}
         />
       }
-      table={{
-        paged,
-        columns: ["Name", "Type", "Endpoint", "State"],
-        empty: "No actions found.",
-        row: (a) => (
-          <tr key={a.id}>
-            <td>
-              <Link to={`/console/actions/${a.id}`}>{a.name}</Link>
-            </td>
-            <td>{typeLabel(a.type, types)}</td>
-            <td>
-              <code>{a.endpoint}</code>
-            </td>
-            <td>{a.enabled ? "Active" : "Inactive"}</td>
-          </tr>
-        ),
-      }}
+      columns={["Name", "Type", "Endpoint", "State"]}
+      empty="No actions found."
+      row={(a) => (
+        <tr key={a.id}>
+          <td>
+            <Link to={`/console/actions/${a.id}`}>{a.name}</Link>
+          </td>
+          <td>{typeLabel(a.type, types)}</td>
+          <td>
+            <code>{a.endpoint}</code>
+          </td>
+          <td>{a.enabled ? "Active" : "Inactive"}</td>
+        </tr>
+      )}
     />
   );
 }

@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { AppOut, Schemas } from "../api/client";
 import { Field, ShownOnce, Toggle, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
-import { CONTROL, ResourcePage, type Kind, ResourceForm, RotateButton, useForm } from "./common";
+import { CONTROL, ResourceForm, ResourcePage, RotateButton, useForm, type Kind } from "./common";
 
 type AppPatch = Schemas["AppPatch"];
 const CONSOLE_CLIENT = "identra-console";

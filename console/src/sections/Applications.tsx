@@ -3,33 +3,29 @@ import type { AppCreate, AppCreated } from "../api/client";
 import { Field, ProblemBanner, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link } from "../router";
-import { ResourceList, usePagedList } from "./common";
+import { ResourceList } from "./common";
 
 export function ApplicationList() {
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/applications", { q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/applications"
       titleId="apps-title"
       title="Applications"
       create={["/console/applications/new", "Create application"]}
-      search={["Name or client ID starts with", setQ]}
-      table={{
-        paged,
-        columns: ["Name", "Type", "Client ID"],
-        empty: "No applications found.",
-        row: (app) => (
-          <tr key={app.id}>
-            <td>
-              <Link to={`/console/applications/${app.id}`}>{app.name}</Link>
-            </td>
-            <td>{TEMPLATES.find((t) => t.type === app.type)?.label ?? app.type}</td>
-            <td>
-              <code>{app.client_id}</code>
-            </td>
-          </tr>
-        ),
-      }}
+      search="Name or client ID starts with"
+      columns={["Name", "Type", "Client ID"]}
+      empty="No applications found."
+      row={(app) => (
+        <tr key={app.id}>
+          <td>
+            <Link to={`/console/applications/${app.id}`}>{app.name}</Link>
+          </td>
+          <td>{TEMPLATES.find((t) => t.type === app.type)?.label ?? app.type}</td>
+          <td>
+            <code>{app.client_id}</code>
+          </td>
+        </tr>
+      )}
     />
   );
 }

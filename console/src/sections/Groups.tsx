@@ -3,7 +3,7 @@ import type { GroupOut } from "../api/client";
 import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, ResourcePage, type Kind, ResourceForm, ResourceList, useForm, usePagedList, userIdOf } from "./common";
+import { CONTROL, CreatePage, ResourceForm, ResourceList, ResourcePage, useForm, usePagedList, userIdOf, type Kind } from "./common";
 
 export function Groups({ rest }: { rest: string }) {
   if (rest === "") return <GroupList />;
@@ -12,27 +12,23 @@ export function Groups({ rest }: { rest: string }) {
 }
 
 function GroupList() {
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/groups", { q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/groups"
       titleId="groups-title"
       title="Groups"
       create={["/console/groups/new", "Create group"]}
-      search={["Group name starts with", setQ]}
-      table={{
-        paged,
-        columns: ["Name", "Description"],
-        empty: "No groups found.",
-        row: (g) => (
-          <tr key={g.id}>
-            <td>
-              <Link to={`/console/groups/${g.id}`}>{g.name}</Link>
-            </td>
-            <td>{g.description}</td>
-          </tr>
-        ),
-      }}
+      search="Group name starts with"
+      columns={["Name", "Description"]}
+      empty="No groups found."
+      row={(g) => (
+        <tr key={g.id}>
+          <td>
+            <Link to={`/console/groups/${g.id}`}>{g.name}</Link>
+          </td>
+          <td>{g.description}</td>
+        </tr>
+      )}
     />
   );
 }

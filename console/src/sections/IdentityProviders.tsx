@@ -3,7 +3,7 @@ import type { IdpCreate, IdpOut } from "../api/client";
 import { Field, Toggle, exactError, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, ResourcePage, type Kind, Filter, ResourceForm, ResourceList, SecretField, httpsOrLoopback, useForm, usePagedList } from "./common";
+import { CONTROL, CreatePage, Filter, ResourceForm, ResourceList, ResourcePage, SecretField, httpsOrLoopback, useForm, type Kind } from "./common";
 
 const GOOGLE = "https://accounts.google.com";
 
@@ -15,14 +15,14 @@ export function IdentityProviders({ rest }: { rest: string }) {
 
 function IdpList() {
   const [kind, setKind] = useState<"" | "oidc" | "google">("");
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/identity-providers", { kind: kind || null, q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/identity-providers"
+      query={{ kind: kind || null }}
       titleId="idps-title"
       title="Identity providers"
       create={["/console/identity-providers/new", "Add identity provider"]}
-      search={["Name starts with", setQ]}
+      search="Name starts with"
       filters={
         <Filter
           id="idp-kind"
@@ -32,23 +32,20 @@ function IdpList() {
           options={[["oidc", "OpenID Connect"], ["google", "Google"]]}
         />
       }
-      table={{
-        paged,
-        columns: ["Name", "Kind", "Client ID", "State"],
-        empty: "No identity providers yet.",
-        row: (i) => (
-          <tr key={i.id}>
-            <td>
-              <Link to={`/console/identity-providers/${i.id}`}>{i.name}</Link>
-            </td>
-            <td>{i.kind === "google" ? "Google" : "OpenID Connect"}</td>
-            <td>
-              <code>{i.config.client_id}</code>
-            </td>
-            <td>{i.enabled ? "Enabled" : "Disabled"}</td>
-          </tr>
-        ),
-      }}
+      columns={["Name", "Kind", "Client ID", "State"]}
+      empty="No identity providers yet."
+      row={(i) => (
+        <tr key={i.id}>
+          <td>
+            <Link to={`/console/identity-providers/${i.id}`}>{i.name}</Link>
+          </td>
+          <td>{i.kind === "google" ? "Google" : "OpenID Connect"}</td>
+          <td>
+            <code>{i.config.client_id}</code>
+          </td>
+          <td>{i.enabled ? "Enabled" : "Disabled"}</td>
+        </tr>
+      )}
     />
   );
 }

@@ -3,7 +3,20 @@ import type { Permission, RoleOut } from "../api/client";
 import { ConfirmDelete, Field, PagedTable, ProblemBanner, fieldError, invalid, useSubmit } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CONTROL, CreatePage, ResourcePage, type Kind, Filter, NameOf, ResourceForm, ResourceList, groupIdOf, useForm, usePagedList, userIdOf } from "./common";
+import {
+  CONTROL,
+  CreatePage,
+  Filter,
+  NameOf,
+  ResourceForm,
+  ResourceList,
+  ResourcePage,
+  groupIdOf,
+  useForm,
+  usePagedList,
+  userIdOf,
+  type Kind,
+} from "./common";
 
 /** Every management permission, by resource (the API's enum). */
 export const PERMISSIONS: Permission[] = [
@@ -42,28 +55,25 @@ export function Roles({ rest }: { rest: string }) {
 
 function RoleList() {
   const [permission, setPermission] = useState("");
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/roles", { permission: (permission || null) as Permission | null, q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/roles"
+      query={{ permission: (permission || null) as Permission | null }}
       titleId="roles-title"
       title="Roles"
       create={["/console/roles/new", "Create role"]}
-      search={["Role name starts with", setQ]}
+      search="Role name starts with"
       filters={<Filter id="role-permission" label="Granting permission" value={permission} onChange={setPermission} options={PERMISSIONS.map((p) => [p, p])} />}
-      table={{
-        paged,
-        columns: ["Name", "Permissions"],
-        empty: "No roles found.",
-        row: (r) => (
-          <tr key={r.id}>
-            <td>
-              <Link to={`/console/roles/${r.id}`}>{r.name}</Link>
-            </td>
-            <td>{r.permissions.join(", ")}</td>
-          </tr>
-        ),
-      }}
+      columns={["Name", "Permissions"]}
+      empty="No roles found."
+      row={(r) => (
+        <tr key={r.id}>
+          <td>
+            <Link to={`/console/roles/${r.id}`}>{r.name}</Link>
+          </td>
+          <td>{r.permissions.join(", ")}</td>
+        </tr>
+      )}
     />
   );
 }

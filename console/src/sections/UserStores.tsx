@@ -3,7 +3,7 @@ import type { UserStoreOut } from "../api/client";
 import { Field, Toggle, fieldError, invalid } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { CreatePage, ResourcePage, type Kind, Filter, ResourceForm, ResourceList, SecretField, useForm, usePagedList } from "./common";
+import { CreatePage, Filter, ResourceForm, ResourceList, ResourcePage, SecretField, useForm, type Kind } from "./common";
 
 export function UserStores({ rest }: { rest: string }) {
   if (rest === "") return <StoreList />;
@@ -13,33 +13,30 @@ export function UserStores({ rest }: { rest: string }) {
 
 function StoreList() {
   const [kind, setKind] = useState("");
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/user-stores", { kind: (kind || null) as "database" | "ldap" | null, q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/user-stores"
+      query={{ kind: (kind || null) as "database" | "ldap" | null }}
       titleId="stores-title"
       title="User stores"
       create={["/console/user-stores/new", "Create user store"]}
-      search={["Identifier starts with", setQ]}
+      search="Identifier starts with"
       filters={<Filter id="store-kind" label="Kind" value={kind} onChange={setKind} options={[["database", "Database"], ["ldap", "LDAP"]]} />}
-      table={{
-        paged,
-        columns: ["Identifier", "Kind", "Position", "State"],
-        empty: "No user stores found.",
-        row: (s) => (
-          <tr key={s.id}>
-            <td>
-              <Link to={`/console/user-stores/${s.id}`}>{s.identifier}</Link>
-            </td>
-            <td>{s.kind === "ldap" ? "LDAP" : "Database"}</td>
-            <td>{s.position}</td>
-            <td>
-              {s.enabled ? "Enabled" : "Disabled"}
-              {s.read_only ? ", read-only" : ""}
-            </td>
-          </tr>
-        ),
-      }}
+      columns={["Identifier", "Kind", "Position", "State"]}
+      empty="No user stores found."
+      row={(s) => (
+        <tr key={s.id}>
+          <td>
+            <Link to={`/console/user-stores/${s.id}`}>{s.identifier}</Link>
+          </td>
+          <td>{s.kind === "ldap" ? "LDAP" : "Database"}</td>
+          <td>{s.position}</td>
+          <td>
+            {s.enabled ? "Enabled" : "Disabled"}
+            {s.read_only ? ", read-only" : ""}
+          </td>
+        </tr>
+      )}
     />
   );
 }

@@ -14,37 +14,34 @@ import {
 } from "../components";
 import { useConsole } from "../context";
 import { Link, useRouter } from "../router";
-import { Filter, ResourcePage, type Kind, ResourceList, groupIdOf, usePagedList } from "./common";
+import { Filter, ResourceList, ResourcePage, groupIdOf, type Kind } from "./common";
 
 const PAGE = 20;
 const STATUSES = ["active", "locked", "disabled", "unverified"] as const;
 type Status = (typeof STATUSES)[number];
 
 export function UserList() {
-  const [q, setQ] = useState("");
   const [status, setStatus] = useState<Status | "">("");
-  const paged = usePagedList("/api/v1/orgs/{org}/users", { q, status: status || null });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/users"
+      query={{ status: status || null }}
       titleId="users-title"
       title="Users"
       create={["/console/users/new", "Create user"]}
-      search={["Username starts with", setQ]}
+      search="Username starts with"
       filters={<Filter id="user-status" label="Status" value={status} onChange={(v) => setStatus(v as Status | "")} options={STATUSES.map((s) => [s, s])} />}
-      table={{
-        paged,
-        columns: ["Username", "Display name", "Status"],
-        empty: "No users found.",
-        row: (user) => (
-          <tr key={user.id}>
-            <td>
-              <Link to={`/console/users/${user.id}`}>{user.username}</Link>
-            </td>
-            <td>{user.display_name ?? ""}</td>
-            <td>{user.status}</td>
-          </tr>
-        ),
-      }}
+      columns={["Username", "Display name", "Status"]}
+      empty="No users found."
+      row={(user) => (
+        <tr key={user.id}>
+          <td>
+            <Link to={`/console/users/${user.id}`}>{user.username}</Link>
+          </td>
+          <td>{user.display_name ?? ""}</td>
+          <td>{user.status}</td>
+        </tr>
+      )}
     />
   );
 }

@@ -3,7 +3,7 @@ import type { WebhookOut } from "../api/client";
 import { Field, ProblemBanner, ShownOnce, TableWrap, Toggle, fieldError, invalid, useLoad, when } from "../components";
 import { useConsole } from "../context";
 import { Link } from "../router";
-import { CreatePage, ResourcePage, type Kind, ResourceForm, ResourceList, RotateButton, SecretCreated, httpsOrLoopback, useForm, usePagedList } from "./common";
+import { CreatePage, ResourceForm, ResourceList, ResourcePage, RotateButton, SecretCreated, httpsOrLoopback, useForm, type Kind } from "./common";
 
 export function Webhooks({ rest }: { rest: string }) {
   if (rest === "") return <WebhookList />;
@@ -12,29 +12,25 @@ export function Webhooks({ rest }: { rest: string }) {
 }
 
 function WebhookList() {
-  const [q, setQ] = useState("");
-  const paged = usePagedList("/api/v1/orgs/{org}/webhooks", { q });
   return (
     <ResourceList
+      path="/api/v1/orgs/{org}/webhooks"
       titleId="webhooks-title"
       title="Webhooks"
       create={["/console/webhooks/new", "Create webhook"]}
       intro="Events (user created, login failed…) delivered to your URL, signed, with retries."
-      search={["URL or description starts with", setQ]}
-      table={{
-        paged,
-        columns: ["URL", "Events", "State"],
-        empty: "No webhooks yet.",
-        row: (w) => (
-          <tr key={w.id}>
-            <td>
-              <Link to={`/console/webhooks/${w.id}`}>{w.url}</Link>
-            </td>
-            <td>{w.events.join(", ")}</td>
-            <td>{w.enabled ? "Enabled" : "Disabled"}</td>
-          </tr>
-        ),
-      }}
+      search="URL or description starts with"
+      columns={["URL", "Events", "State"]}
+      empty="No webhooks yet."
+      row={(w) => (
+        <tr key={w.id}>
+          <td>
+            <Link to={`/console/webhooks/${w.id}`}>{w.url}</Link>
+          </td>
+          <td>{w.events.join(", ")}</td>
+          <td>{w.enabled ? "Enabled" : "Disabled"}</td>
+        </tr>
+      )}
     />
   );
 }

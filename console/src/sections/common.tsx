@@ -107,38 +107,46 @@ function listUrl(path: string, params: Record<string, string>, query: Record<str
   return [...q].length ? `${url}?${q.toString()}` : url;
 }
 
-/** A list section: its title (and create link), an introduction, the search box and filters, the paged table. */
-export function ResourceList<T>({
+/**
+ * A list section: its title (and create link), an introduction, the prefix search box (`q`) and
+ * filters (`query`, applied as they change), and the paged table of `path`.
+ */
+export function ResourceList<P extends ListPath>({
+  path,
+  query = {},
   titleId,
   title,
   create,
   intro,
   search,
   filters,
-  table,
+  columns,
+  empty,
+  row,
 }: {
+  path: P;
+  query?: Partial<ListQuery<P>>;
   titleId: string;
   title: string;
   create?: [to: string, label: string];
   intro?: string;
-  /** The label of the prefix search box (its value goes to `onSearch` on submit). */
-  search?: [label: string, onSearch: (value: string) => void];
-  /** Filters applied as they change (selects). */
+  /** The label of the search box; its value goes as `q` on submit. */
+  search: string;
   filters?: ReactNode;
-  table: Omit<Parameters<typeof PagedTable<T>>[0], "label"> & { label?: string };
+  columns: string[];
+  empty: string;
+  row: (item: ItemOf<P>) => ReactNode;
 }) {
+  const [q, setQ] = useState("");
+  const paged = usePagedList(path, { ...query, q });
   return (
     <section aria-labelledby={titleId}>
       <ListHeader id={titleId} title={title} {...(create ? { create: create[0], createLabel: create[1] } : {})} />
       {intro && <p className="muted">{intro}</p>}
-      {search ? (
-        <SearchForm label={search[0]} onSearch={search[1]}>
-          {filters}
-        </SearchForm>
-      ) : (
-        filters && <div className="search">{filters}</div>
-      )}
-      <PagedTable label={title} {...table} />
+      <SearchForm label={search} onSearch={setQ}>
+        {filters}
+      </SearchForm>
+      <PagedTable label={title} paged={paged} columns={columns} empty={empty} row={row} />
     </section>
   );
 }
