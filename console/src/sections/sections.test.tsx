@@ -352,10 +352,20 @@ describe("search in every list", () => {
     ["webhooks", () => <Webhooks rest="" />, "URL or description starts with", "/webhooks"],
   ];
   it.each(lists)("%s sends q and starts again at the first page", async (_name, ui, label, path) => {
-    const api = fakeFetch(fixtureApi());
+    // Every list answers a next page, so the search is made from page 2.
+    const fixtures = fixtureApi();
+    const api = fakeFetch((req) => {
+      const answer = fixtures(req);
+      const list = new URL(req.url, "http://x").pathname === `/api/v1/orgs/root${path}`;
+      return list ? { ...answer, body: { ...(answer.body as object), next_cursor: "c2" } } : answer;
+    });
     renderWithApi(ui(), api.impl);
     const user = userEvent.setup();
-    await user.type(await screen.findByLabelText(label), "Ab c");
+    const next = await screen.findByRole("button", { name: "Next page" });
+    await waitFor(() => expect(next).toBeEnabled());
+    await user.click(next);
+    await waitFor(() => expect(api.calls.at(-1)?.url).toBe(`/api/v1/orgs/root${path}?limit=20&cursor=c2`));
+    await user.type(screen.getByLabelText(label), "Ab c");
     await user.click(screen.getByRole("button", { name: "Search" }));
     await waitFor(() => expect(api.calls.at(-1)?.url).toBe(`/api/v1/orgs/root${path}?limit=20&q=Ab+c`));
   });
