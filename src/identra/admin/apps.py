@@ -30,6 +30,7 @@ from identra.protocols.oidc.subjects import (
     fetch_sector_document,
 )
 from identra.storage.models import Application, Organization, SigningKey
+from identra.storage.types import new_client_id
 
 APP_TYPES = ("web", "spa", "native", "m2m")
 # RFC 6749 §3.3 scope-token: printable ASCII except space, double quote and backslash.
@@ -205,7 +206,7 @@ async def create(
         description=new.description,
         type=new.type,
         protocol="oidc",
-        client_id=secrets.token_urlsafe(18),
+        client_id=new_client_id(),
         client_secret_digest=box.digest(secret) if secret else None,
         token_endpoint_auth_method=preset.auth_method,
         redirect_uris=list(dict.fromkeys(new.redirect_uris)),

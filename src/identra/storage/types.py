@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +37,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_client_id() -> str:
+    """A random OAuth client id (143 bits), letters and digits only: an id that began with
+    ``-`` would read as an option on a command line, and ``_`` or ``-`` are easy to misread."""
+    return "".join(secrets.choice(_CLIENT_ID_ALPHABET) for _ in range(24))
+
+
+_CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def utcnow() -> datetime:

@@ -16,6 +16,7 @@ from identra.flows.schema import json_schema
 from identra.flows.text import load, parse_text, render
 from identra.management.routers.flows import router
 from identra.management.routers.flows_generate import router as generate_router
+from identra.management.routers.flows_preview import router as preview_router
 from tests.unit.flows.test_conditions import Lookups, make_facts
 
 GUIDE = Path(__file__).parents[3] / "docs" / "flows.md"
@@ -117,8 +118,9 @@ def test_the_guide_lists_the_real_api_routes() -> None:
     listed = set(re.findall(r"^\| `(GET|PUT|POST|DELETE) (/orgs/[^`]+)` \|", text, re.MULTILINE))
     real = {
         (m, r.path)  # type: ignore[attr-defined]
-        for routes in (router.routes, generate_router.routes)
+        for routes in (router.routes, generate_router.routes, preview_router.routes)
         for r in routes
+        if getattr(r, "include_in_schema", True)  # not the preview's public stylesheet
         for m in r.methods  # type: ignore[attr-defined]
     }
     assert listed == real

@@ -9,7 +9,6 @@ registration access token is stored as a keyed digest. Every write is audited.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import asdict
 from typing import Any
 
@@ -20,7 +19,7 @@ from identra.crypto.secretbox import SecretBox
 from identra.observability import audit
 from identra.protocols.oauth2.endpoints.registration import ClientMetadata, RegisteredClient
 from identra.storage.models import Application, Organization
-from identra.storage.types import new_id
+from identra.storage.types import new_client_id, new_id
 
 ENABLED = "dynamic_client_registration"
 EXTRA_SCOPES = "dynamic_client_registration_scopes"
@@ -109,7 +108,7 @@ class SqlRegistrations:
                 name=await self._name(session, org_id, metadata.client_name, app_id),
                 description="Registered dynamically (RFC 7591)",
                 protocol="oidc",
-                client_id=secrets.token_urlsafe(18),
+                client_id=new_client_id(),
                 audiences=[],
                 pkce_required=True,
                 access_token_format="jwt",
